@@ -9,6 +9,7 @@ object events and (with ``KAFKA__BROKERS``) Kafka-triggered functions. Ctrl-C st
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import threading
@@ -101,13 +102,15 @@ def main(argv: list[str] | None = None) -> int:
         c = prepare(s)
         apps = load_functions()
         c.relay  # noqa: B018 - wire after-commit publishing before the first request
-        local_store = getattr(c.objects, "subscribe", None) and c.objects
+        from ucm.adapters.objects import LocalObjectStore
+
+        local_store = c.objects if isinstance(c.objects, LocalObjectStore) else None
         if local_store is not None:
             # OSS invokes the trigger apart from the upload; so do we.
             def on_created(ev: ObjectCreated) -> None:
                 notifier.submit(notify_object_created, ev.bucket, ev.key, ev.size, ev.etag)
 
-            local_store.subscribe(on_created)  # type: ignore[attr-defined]
+            local_store.subscribe(on_created)
         if not args.no_demo and s.app.demo_data:
             demo.seed(c)
         parts: list[Any] = [RelayLoop(c), Scheduler(apps)]
@@ -122,10 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         log.info("started", extra={"fields": {"url": f"http://{s.app.host}:{s.app.port}",
                                                "functions": sorted(apps)}})
         print(f"UCM-Color 后台已启动：http://{s.app.host}:{s.app.port}  （Ctrl-C 停止）", file=sys.stderr, flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its graceful shutdown
             uvicorn.Server(config).run()
-        except KeyboardInterrupt:  # uvicorn re-raises the captured Ctrl-C after its graceful shutdown
-            pass
         return 0
     finally:
         for part in reversed(stoppers):

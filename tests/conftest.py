@@ -3,6 +3,7 @@ test session on its own freshly migrated database, connected as the non-owner ap
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -142,10 +143,8 @@ class Runner:
         out = []
         for line in self.log().splitlines():
             if line.startswith("{"):
-                try:
+                with contextlib.suppress(ValueError):
                     out.append(json.loads(line))
-                except ValueError:
-                    pass
         return out
 
     def stop(self, timeout_s: float = 30) -> int:

@@ -79,20 +79,36 @@ def layer_requirements() -> list[str]:
     return [r for r in requires("ucm-backoffice") or [] if "extra ==" not in r]
 
 
-def build_layer(out: Path, pip_args: list[str] | None = None) -> Path:
+# Dependencies PyPI ships only as source. They are pure Python (crcmod's C speed-up is optional:
+# built with no compiler it falls back to its pure module), so wheels built here fit FC's 3.10.
+SOURCE_ONLY = ["oss2", "aliyun-python-sdk-core", "crcmod"]
+
+
+def build_layer(out: Path) -> Path:
     """``out/python/`` holds ucm and its dependencies, as wheels for FC's Linux python3.10."""
-    target = out / "python"
-    if target.exists():
-        shutil.rmtree(target)
+    import os
+
+    target, wheels = out / "python", out / ".wheels"
+    for folder in (target, wheels):
+        if folder.exists():
+            shutil.rmtree(folder)
     target.mkdir(parents=True)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-cache-dir", "--wheel-dir", str(wheels), *SOURCE_ONLY], check=True,
+                   env={**os.environ, "CC": "/bin/false"})
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-         "--target", str(target), "--python-version", LAYER_PYTHON, "--platform", LAYER_PLATFORM,
-         "--implementation", "cp", "--only-binary=:all:", *(pip_args or []), *layer_requirements()],
+        [*pip, "install", "--no-compile", "--no-warn-conflicts", "--target", str(target), "--find-links", str(wheels),
+         "--python-version", LAYER_PYTHON, "--platform", LAYER_PLATFORM, "--implementation", "cp",
+         "--only-binary=:all:", *layer_requirements()],
         check=True,
     )
     shutil.copytree(PROJECT_ROOT / "shared" / "ucm", target / "ucm",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    tag = "cpython-" + LAYER_PYTHON.replace(".", "")
+    wrong = [p for p in target.rglob("*.cpython-*.so") if tag not in p.name]
+    if wrong:
+        raise RuntimeError(f"extension modules built for another Python: {wrong[:3]}")
+    shutil.rmtree(wheels)
     return target
 
 

@@ -54,11 +54,17 @@ class Health:
             "objects": lambda: c.objects,
         }
 
-    def check(self) -> tuple[int, dict[str, Any]]:
-        now = time.monotonic()
+    def cached(self) -> tuple[int, dict[str, Any]] | None:
+        """The last result while it is fresh, else None (never blocks)."""
         cached = self._cached
-        if cached and now - cached[0] < self.ttl_s:
+        if cached and time.monotonic() - cached[0] < self.ttl_s:
             return cached[1], cached[2]
+        return None
+
+    def check(self) -> tuple[int, dict[str, Any]]:
+        fresh = self.cached()
+        if fresh:
+            return fresh
         with self._lock:
             cached = self._cached
             if cached and time.monotonic() - cached[0] < self.ttl_s:

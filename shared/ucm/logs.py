@@ -42,7 +42,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-def setup(level: str = "INFO") -> None:
+def setup(level: str | None = None) -> None:
+    """JSON logs on stderr; ``UCM_LOG_LEVEL`` overrides the level (benchmarks use WARNING)."""
+    import os
+
+    level = os.environ.get("UCM_LOG_LEVEL") or level or "INFO"
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return

@@ -10,6 +10,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from ucm import migrate
@@ -32,11 +33,12 @@ def _sales_table(olap: ClickHouseOlap) -> str:
     return table
 
 
+SH = ZoneInfo("Asia/Shanghai")  # aware datetimes: clickhouse-connect reads naive ones as UTC
 ROWS = [
-    ["S001", "p01", 2, Decimal("7.00"), datetime(2025, 3, 1, 9, 30)],
-    ["S001", "p08", 1, Decimal("3.50"), datetime(2025, 3, 1, 18, 5)],
-    ["S001", "p01", 1, Decimal("3.50"), datetime(2025, 3, 2, 10, 0)],
-    ["S002", "p04", 3, Decimal("9.90"), datetime(2025, 3, 1, 12, 0)],
+    ["S001", "p01", 2, Decimal("7.00"), datetime(2025, 3, 1, 9, 30, tzinfo=SH)],
+    ["S001", "p08", 1, Decimal("3.50"), datetime(2025, 3, 1, 18, 5, tzinfo=SH)],
+    ["S001", "p01", 1, Decimal("3.50"), datetime(2025, 3, 2, 10, 0, tzinfo=SH)],
+    ["S002", "p04", 3, Decimal("9.90"), datetime(2025, 3, 1, 12, 0, tzinfo=SH)],
 ]
 COLUMNS = ["store_id", "sku", "qty", "amount", "sold_at"]
 
@@ -54,14 +56,16 @@ def test_decimal_round_trip_and_parameters(olap: ClickHouseOlap) -> None:
     rows = olap.query(
         f"SELECT sku, sum(qty) AS qty, sum(amount) AS amount FROM {table}"
         " WHERE store_id = {store:String} AND sold_at >= {since:DateTime} GROUP BY sku ORDER BY sku",
-        {"store": "S001", "since": datetime(2025, 3, 1)},
+        {"store": "S001", "since": datetime(2025, 3, 1, tzinfo=SH)},
     )
     assert rows == [
         {"sku": "p01", "qty": 3, "amount": Decimal("10.50")},
         {"sku": "p08", "qty": 1, "amount": Decimal("3.50")},
     ]
     assert isinstance(rows[0]["amount"], Decimal)
-    olap.command(f"ALTER TABLE {table} DELETE WHERE store_id = {{store:String}}", {"store": "S002"})
+    first = olap.query(f"SELECT sold_at FROM {table} ORDER BY sold_at LIMIT 1")[0]["sold_at"]
+    assert first == ROWS[0][4] and first.tzinfo is not None  # aware, the same instant
+    olap.command(f"DELETE FROM {table} WHERE store_id = {{store:String}}", {"store": "S002"})
     assert olap.query(f"SELECT count() AS n FROM {table}") == [{"n": 3}]
 
 
@@ -77,7 +81,7 @@ def test_materialized_view_into_summing_merge_tree(olap: ClickHouseOlap) -> None
         FROM {sales} GROUP BY store_id, day""")
     olap.insert(sales, ROWS[:2], COLUMNS)
     olap.insert(sales, ROWS[2:], COLUMNS)  # a second insert: a second part until merged
-    olap.insert(sales, [["S001", "p02", 1, Decimal("0.01"), datetime(2025, 3, 1, 23, 59)]], COLUMNS)
+    olap.insert(sales, [["S001", "p02", 1, Decimal("0.01"), datetime(2025, 3, 1, 23, 59, tzinfo=SH)]], COLUMNS)
     expected = [
         {"store_id": "S001", "day": date(2025, 3, 1), "qty": 4, "amount": Decimal("10.51")},
         {"store_id": "S001", "day": date(2025, 3, 2), "qty": 1, "amount": Decimal("3.50")},

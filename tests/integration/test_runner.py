@@ -79,7 +79,8 @@ def test_presigned_upload_raises_the_oss_trigger(runner: Runner) -> None:
     grant = r.json()
     tampered = grant["url"].replace("signature=", "signature=0")
     assert httpx.put(tampered, content=b"x", headers={"Content-Type": "text/csv"}).status_code == 403
-    put = httpx.put(grant["url"], content="条码,数量\n6901234567892,12\n".encode(), headers={"Content-Type": "text/csv"})
+    csv = "条码,数量\n6901234567892,12\n".encode()
+    put = httpx.put(grant["url"], content=csv, headers={"Content-Type": "text/csv"})
     assert put.status_code == 200, put.text
 
     def recorded() -> Any:
@@ -87,7 +88,7 @@ def test_presigned_upload_raises_the_oss_trigger(runner: Runner) -> None:
             return conn.execute("select u.id, (select sent_at from outbox o where o.aggregate_id = u.id::text)"
                                 " from object_upload u where key = %s", (grant["key"],)).fetchone()
 
-    upload_id, sent_at = poll(lambda: (row := recorded()) and row[1] and row)
+    _, sent_at = poll(lambda: (row := recorded()) and row[1] and row)
     assert sent_at is not None  # published by the after-commit relay, consumed by events-etl
 
     records = runner.log_records()

@@ -85,7 +85,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Droppable]:
         from ucm.adapters.search_opensearch import OpenSearchSearch
 
         assert OS_URL
-        s = OpenSearchSearch(OS_URL, index_prefix=f"ucmtest{uuid.uuid4().hex[:6]}")
+        s = OpenSearchSearch(OS_URL, index_prefix="ucmtest")  # kinds are per test
     yield s
     s.close()
 
@@ -239,3 +239,14 @@ def test_pinyin_keys(text: str, full: str, initials: str) -> None:
 def test_normalize_code() -> None:
     assert normalize_code("６９０ １２３４\u3000５６７８９ ") == "690123456789"
     assert normalize_code("ＳＫＵ－００１") == "SKU-001"
+
+
+def test_database_ctype_keeps_chinese_trigrams(db: Database) -> None:
+    with db.connection() as conn:
+        row = conn.execute(
+            "select datctype, show_trgm('可口可乐') as trgm from pg_database where datname = current_database()"
+        ).fetchone()
+    assert row is not None
+    # Under ctype C, pg_trgm drops non-ASCII characters: Chinese titles would match nothing.
+    ctype = row["datctype"]
+    assert row["trgm"], f"pg_trgm yields no Chinese trigrams under ctype {ctype!r}; create the DB with C.UTF-8"

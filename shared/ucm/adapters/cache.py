@@ -48,7 +48,7 @@ class RedisCache:
         self._errors_to_wrap: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
         # A cache must fail fast: short socket timeouts and a single immediate retry, which
         # covers a pooled connection the server dropped while the FC instance was frozen.
-        self._client: redis.Redis = redis.Redis.from_url(
+        self._client: redis.Redis[bytes] = redis.Redis.from_url(
             url,
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,

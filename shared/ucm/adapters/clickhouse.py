@@ -21,6 +21,9 @@ from urllib.parse import unquote, urlsplit
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
+# Timezone-aware datetimes out, as psycopg gives for timestamptz (naive ones would be UTC
+# wearing no label). Going in, clickhouse-connect reads a naive datetime as UTC too.
+_TZ_MODE = "aware"
 _OTHER_PATH = re.compile(r"already initialized with path '([^']*)'")
 
 
@@ -111,6 +114,7 @@ class ClickHouseOlap:
                 # A ClickHouse session runs one query at a time; an FC instance serves
                 # concurrent requests from one client, so no session.
                 autogenerate_session_id=False,
+                tz_mode=_TZ_MODE,
             )
         except OperationalError as exc:
             raise OlapError(f"cannot reach ClickHouse at {params['host']}:{params['port']}: {exc}") from exc
@@ -125,7 +129,7 @@ class ClickHouseOlap:
         data_dir = Path(path).resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            client = clickhouse_connect.get_client(interface="chdb", path=str(data_dir))
+            client = clickhouse_connect.get_client(interface="chdb", path=str(data_dir), tz_mode=_TZ_MODE)
         except Error as exc:
             raise _chdb_open_error(data_dir, exc) from exc
         try:

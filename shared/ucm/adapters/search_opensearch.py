@@ -44,7 +44,8 @@ def template_body(prefix: str) -> dict[str, Any]:
             "settings": {"number_of_shards": 1},  # small indexes; one shard keeps scores comparable
             "mappings": {
                 # f.*: the document's top-level string fields, for equality filters (brand, status …)
-                "dynamic_templates": [{"filter_fields": {"path_match": "f.*", "mapping": {"type": "keyword"}}}],
+                "dynamic_templates": [{"filter_fields": {
+                    "path_match": "f.*", "mapping": {"type": "keyword", "ignore_above": 1024}}}],
                 "properties": {
                     "id": {"type": "keyword"},
                     "title": {"type": "text", "analyzer": "cjk", "fields": {"raw": {"type": "keyword"}}},

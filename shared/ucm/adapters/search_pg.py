@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, LiteralString
+from typing import Any
 
 from psycopg import Connection
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
+from typing_extensions import LiteralString
 
 from ucm.adapters import search_doc as sd
 from ucm.db import Database
