@@ -45,13 +45,18 @@ class Container:
         """``ready`` supplies already-built adapters by port name (tests share one pool, one chdb)."""
         self.settings = s or settings()
         self._lock = threading.RLock()
+        self._locks: dict[str, threading.Lock] = {}
         self._made: dict[str, Any] = dict(ready)
         self._owned: set[str] = set()  # what close() closes: only what it built itself
         self._unsubscribe: list[Callable[[], None]] = []
 
     def _get(self, name: str, make: Callable[[], T]) -> T:
         if name not in self._made:
+            # One lock per port: building one adapter (an import, a connection) must not hold
+            # up the others, e.g. the concurrent probes of the first /health.
             with self._lock:
+                lock = self._locks.setdefault(name, threading.Lock())
+            with lock:
                 if name not in self._made:
                     self._made[name] = make()
                     self._owned.add(name)

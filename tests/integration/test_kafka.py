@@ -61,7 +61,9 @@ def collect(consumer: KafkaBatchConsumer, n: int, timeout_s: float = 20.0) -> li
     out: list[KafkaRecord] = []
     deadline = time.monotonic() + timeout_s
     while len(out) < n and time.monotonic() < deadline:
-        out.extend(consumer.poll_batch(max_records=100, timeout_s=0.5))
+        # Long polls (they return as soon as records arrive): a poll timing out just as the group
+        # join completes makes kafka-python 3.0.12 join again, another ~3 s on Tansu.
+        out.extend(consumer.poll_batch(max_records=100, timeout_s=5.0))
     return out
 
 

@@ -22,11 +22,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import oss2
-
 from ucm.ports import ObjectCreated, ObjectInfo, ObjectListener
 
 log = logging.getLogger(__name__)
+
+
+def _oss2() -> Any:
+    # Imported on first use: oss2 drags in requests, the Aliyun SDK and Crypto (~0.3 s), which
+    # a function using the local store, or no store at all, should not pay at cold start.
+    import oss2
+
+    return oss2
 
 _DEFAULT_TYPE = "application/octet-stream"
 _PING_KEY = ".ucm-ping"  # never written: a 404 on it still proves the bucket answers
@@ -94,18 +100,18 @@ class OssObjectStore:
         self.endpoint = endpoint
         # Functions run with the STS credentials of their role (context.credentials).
         auth: Any = (
-            oss2.StsAuth(access_key_id, access_key_secret, security_token)
+            _oss2().StsAuth(access_key_id, access_key_secret, security_token)
             if security_token
-            else oss2.Auth(access_key_id, access_key_secret)
+            else _oss2().Auth(access_key_id, access_key_secret)
         )
-        self._session: Any = oss2.Session()
+        self._session: Any = _oss2().Session()
         # oss2 uses this as the requests timeout (connect and each read), so keep it modest.
-        self._bucket: Any = oss2.Bucket(auth, endpoint, bucket, session=self._session,
+        self._bucket: Any = _oss2().Bucket(auth, endpoint, bucket, session=self._session,
                                         connect_timeout=connect_timeout)
         # Browsers reach OSS by its public name; functions use the VPC endpoint. The V1
         # signature covers /bucket/key, not the host, so signing against another name is sound.
         self._signer: Any = (
-            oss2.Bucket(auth, public_endpoint, bucket, session=self._session, connect_timeout=connect_timeout)
+            _oss2().Bucket(auth, public_endpoint, bucket, session=self._session, connect_timeout=connect_timeout)
             if public_endpoint
             else self._bucket
         )
@@ -115,13 +121,13 @@ class OssObjectStore:
         what = f"OSS {op} {self.bucket}/{key}" if key is not None else f"OSS {op} {self.bucket}"
         try:
             yield
-        except oss2.exceptions.NoSuchBucket as exc:
+        except _oss2().exceptions.NoSuchBucket as exc:
             raise ObjectStoreError(f"{what}: bucket does not exist") from exc
-        except oss2.exceptions.NotFound as exc:
+        except _oss2().exceptions.NotFound as exc:
             raise ObjectNotFound(self.bucket, key or "") from exc
-        except oss2.exceptions.RequestError as exc:
+        except _oss2().exceptions.RequestError as exc:
             raise ObjectStoreUnavailable(f"{what}: cannot reach {self.endpoint}: {exc}") from exc
-        except oss2.exceptions.OssError as exc:
+        except _oss2().exceptions.OssError as exc:
             detail = f"HTTP {exc.status} {exc.code or ''} {exc.message or ''}".strip()
             raise ObjectStoreError(f"{what}: {detail}") from exc
 
@@ -139,7 +145,7 @@ class OssObjectStore:
         with self._errors("head", key):
             try:
                 meta = self._bucket.head_object(key)
-            except oss2.exceptions.NotFound:
+            except _oss2().exceptions.NotFound:
                 return None  # a HEAD has no body, so a missing bucket looks the same here
         return ObjectInfo(key=key, size=int(meta.content_length), etag=_etag(str(meta.etag)),
                           content_type=meta.content_type)
@@ -163,11 +169,11 @@ class OssObjectStore:
             try:
                 # GetBucketLocation answers on OSS and moto alike (GetBucketInfo's XML fails on moto).
                 self._bucket.get_bucket_location()
-            except oss2.exceptions.ServerError as exc:
+            except _oss2().exceptions.ServerError as exc:
                 if exc.status != 403:
                     raise
                 # Roles often hold object actions only: a HEAD that gets 404 still proves OSS answers.
-                with suppress(oss2.exceptions.NotFound):
+                with suppress(_oss2().exceptions.NotFound):
                     self._bucket.head_object(_PING_KEY)
 
     def close(self) -> None:

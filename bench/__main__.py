@@ -1,0 +1,11 @@
+"""Run every benchmark and print one JSON document (the README's figures come from it)."""
+
+from __future__ import annotations
+
+import json
+
+from bench import cold_start, gateway_health
+
+if __name__ == "__main__":
+    results = {"cold_start": cold_start.run(), "gateway_health": gateway_health.run()}
+    print(json.dumps(results, indent=2, ensure_ascii=False))
