@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-from ucm import migrate, provision
+from ucm import provision
 
 PG_SUPERUSER = os.environ.get("TEST_PG_SUPERUSER", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-@contextmanager
-def bench_database() -> Iterator[tuple[str, str]]:
+def bench_database() -> AbstractContextManager[tuple[str, str]]:
     """(owner, app) conninfo of a new migrated database, dropped afterwards."""
-    name = f"ucm_bench_{uuid.uuid4().hex[:8]}"
-    p = provision.ensure_database(PG_SUPERUSER, name)
-    owner = provision.conninfo_for(PG_SUPERUSER, database=name, user=p.owner)
-    migrate.migrate_postgres(owner, p.app)
-    try:
-        yield owner, provision.conninfo_for(PG_SUPERUSER, database=name, user=p.app)
-    finally:
-        provision.drop_database(PG_SUPERUSER, name)
+    return provision.scratch_database(PG_SUPERUSER, "ucm_bench")
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 sys.path.insert(0, str(ROOT))
 
-from ucm import migrate, provision  # noqa: E402
+from ucm import provision  # noqa: E402
 from ucm.db import Database  # noqa: E402
 
 # The PostgreSQL service our machines run (trust auth). Override with TEST_PG_SUPERUSER.
@@ -24,28 +23,22 @@ PG_SUPERUSER = os.environ.get("TEST_PG_SUPERUSER", "postgresql://postgres@127.0.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def fresh_database(superuser: str, prefix: str = "ucm_test") -> tuple[str, str, str]:
-    """Create and migrate a new database; return (name, owner conninfo, app conninfo)."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    p = provision.ensure_database(superuser, name)
-    owner = provision.conninfo_for(superuser, database=name, user=p.owner)
-    migrate.migrate_postgres(owner, p.app)
-    return name, owner, provision.conninfo_for(superuser, database=name, user=p.app)
+def open_database(conninfo: str) -> Iterator[Database]:
+    database = Database(conninfo, min_size=1, max_size=8)
+    yield database
+    database.close()
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[tuple[str, str]]:
     """(owner conninfo, app conninfo) of a migrated database on the PostgreSQL service."""
-    name, owner, app = fresh_database(PG_SUPERUSER)
-    yield owner, app
-    provision.drop_database(PG_SUPERUSER, name)
+    with provision.scratch_database(PG_SUPERUSER, "ucm_test") as pair:
+        yield pair
 
 
 @pytest.fixture(scope="session")
 def db(pg_database: tuple[str, str]) -> Iterator[Database]:
-    database = Database(pg_database[1], min_size=1, max_size=8)
-    yield database
-    database.close()
+    yield from open_database(pg_database[1])
 
 
 @pytest.fixture(scope="session")
@@ -63,16 +56,13 @@ def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def any_pg(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """(owner, app) conninfo of a migrated database on each PostgreSQL we support."""
     su = PG_SUPERUSER if request.param == "service" else request.getfixturevalue("embedded_pg")
-    name, owner, app = fresh_database(su)
-    yield owner, app
-    provision.drop_database(su, name)
+    with provision.scratch_database(su, "ucm_test") as pair:
+        yield pair
 
 
 @pytest.fixture(scope="session")
 def any_db(any_pg: tuple[str, str]) -> Iterator[Database]:
-    database = Database(any_pg[1], min_size=1, max_size=8)
-    yield database
-    database.close()
+    yield from open_database(any_pg[1])
 
 
 def container_for(database: Database, tmp: Path, **ready: object) -> object:

@@ -8,6 +8,9 @@ In the cloud a DBA does this once (see README, "Deploying"); the roles are:
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -60,3 +63,18 @@ def conninfo_for(conninfo: str, *, database: str | None = None, user: str | None
     if user:
         params["user"] = user
     return make_conninfo("", **{k: str(v) for k, v in params.items() if v is not None})
+
+
+@contextmanager
+def scratch_database(superuser_conninfo: str, prefix: str = "ucm_scratch") -> Iterator[tuple[str, str]]:
+    """A new, migrated database for tests and benchmarks: yields (owner, app) conninfo, then drops it."""
+    from ucm import migrate
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    p = ensure_database(superuser_conninfo, name)
+    owner = conninfo_for(superuser_conninfo, database=name, user=p.owner)
+    try:
+        migrate.migrate_postgres(owner, p.app)
+        yield owner, conninfo_for(superuser_conninfo, database=name, user=p.app)
+    finally:
+        drop_database(superuser_conninfo, name)

@@ -5,6 +5,7 @@ and the bad input each one can get."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from ucm.db import Database
 from ucm.fc.app import FunctionApp
 from ucm.fc.discovery import load_functions
 from ucm.fc.testing import Client
+from ucm.ports import Event
 
 from tests.conftest import ROOT, container_for
 
@@ -181,9 +183,7 @@ def test_oss_event_outside_the_prefix_is_ignored(apps: dict[str, FunctionApp], w
 @pytest.mark.parametrize("form", ["object", "string"])
 def test_kafka_batch_forms_reach_clickhouse_once(apps: dict[str, FunctionApp], wired: bootstrap.Container,
                                                  olap: ClickHouseOlap, form: str) -> None:
-    from ucm.ports import Event
-
-    ev = Event(id=__import__("uuid").uuid4().__str__(), type="stock.moved",
+    ev = Event(id=str(uuid.uuid4()), type="stock.moved",
                occurred_at="2026-11-29T08:00:00+00:00", aggregate_id="S1:SKU1", store_id="S1",
                data={"qty_delta": "-2", "reason": "sale"}, trace_id="trace-k", actor="pos")
     etl = client(apps, "events-etl")
