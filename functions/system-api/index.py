@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from ucm import health, uploads
 from ucm.bootstrap import container
@@ -27,12 +27,13 @@ class PresignOut(BaseModel):
 
 
 @app.route("/health", methods=["GET"], summary="依赖健康状态", tags=["system"])
-async def get_health() -> JSONResponse:
+async def get_health() -> Response:
     checker = health.service()
-    # The fresh snapshot is served on the event loop; probing peers runs in a worker thread.
-    fresh = checker.cached()
-    status, body = fresh if fresh else await run_in_threadpool(checker.check)
-    return JSONResponse(body, status_code=status)
+    # A fresh snapshot is served on the event loop; probing the peers runs in a worker thread.
+    snap = checker.cached()
+    if snap is None:
+        snap = await run_in_threadpool(checker.check)
+    return Response(snap.json, status_code=snap.status, media_type="application/json")
 
 
 @app.route("/system/uploads", methods=["POST"], summary="获取文件上传链接（预签名 PUT）", tags=["system"],

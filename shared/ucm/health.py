@@ -6,12 +6,13 @@ endpoint, and probing every peer on every poll would cost more than it tells.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ucm import __version__
@@ -35,13 +36,20 @@ def _probe(name: str, get: Callable[[], Pingable]) -> Probe:
                      f"{type(exc).__name__}: {exc}"[:300])
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    status: int  # 200, or 503 when the database is down
+    body: dict[str, Any]
+    json: bytes  # rendered once per refresh: /health is polled far more often than it changes
+
+
 class Health:
     def __init__(self, c: Container, ttl_s: float = 1.0) -> None:
         self.c = c
         self.ttl_s = ttl_s
         self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="health")
         self._lock = threading.Lock()
-        self._cached: tuple[float, int, dict[str, Any]] | None = None
+        self._cached: tuple[float, Snapshot] | None = None
 
     def _ports(self) -> dict[str, Callable[[], Pingable]]:
         c = self.c
@@ -54,24 +62,25 @@ class Health:
             "objects": lambda: c.objects,
         }
 
-    def cached(self) -> tuple[int, dict[str, Any]] | None:
+    def cached(self) -> Snapshot | None:
         """The last result while it is fresh, else None (never blocks)."""
         cached = self._cached
         if cached and time.monotonic() - cached[0] < self.ttl_s:
-            return cached[1], cached[2]
+            return cached[1]
         return None
 
-    def check(self) -> tuple[int, dict[str, Any]]:
+    def check(self) -> Snapshot:
         fresh = self.cached()
         if fresh:
             return fresh
         with self._lock:
-            cached = self._cached
-            if cached and time.monotonic() - cached[0] < self.ttl_s:
-                return cached[1], cached[2]
-            result = self._run()
-            self._cached = (time.monotonic(), *result)
-            return result
+            fresh = self.cached()
+            if fresh:
+                return fresh
+            status, body = self._run()
+            snap = Snapshot(status, body, json.dumps(body, ensure_ascii=False).encode())
+            self._cached = (time.monotonic(), snap)
+            return snap
 
     def _run(self) -> tuple[int, dict[str, Any]]:
         futures = {name: self._pool.submit(_probe, name, get) for name, get in self._ports().items()}

@@ -125,6 +125,9 @@ async def _send_problem(send: Send, p: Problem, request_id: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -156,7 +159,8 @@ class InvocationMiddleware:
                 await _send_problem(send, _too_large(self.max_body), request_id)
             else:
                 try:
-                    receive = await _buffered(receive, self.max_body)
+                    if scope.get("method") not in _NO_BODY:
+                        receive = await _buffered(receive, self.max_body)
                 except _BodyTooLarge:
                     status = 413
                     await _send_problem(send, _too_large(self.max_body), request_id)
