@@ -52,12 +52,12 @@ async def load(url: str, clients: int, seconds: float, path: str = "/health") ->
             "p99_ms": round(percentile(lat, 99), 2), "max_ms": round(max(lat), 2)}
 
 
-def run(clients: int = 16, seconds: float = 10.0) -> dict[str, Any]:
+def run(clients: int = 16, seconds: float = 10.0, env: dict[str, str] | None = None) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from tests.conftest import Runner
 
     with tempfile.TemporaryDirectory() as tmp:
-        runner = Runner(Path(tmp) / "data")
+        runner = Runner(Path(tmp) / "data", env=dict(env or {}))
         try:
             runner.wait_ready()
             result = asyncio.run(load(runner.url, clients, seconds))

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int)
     parser.add_argument("--no-demo", action="store_true", help="不写入演示数据")
     args = parser.parse_args(argv)
-    logs.setup()
+    logs.setup(background=True)
     try:
         s = load_settings()
     except ConfigError as exc:

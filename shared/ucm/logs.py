@@ -6,8 +6,12 @@ secret fields in any mapping that is logged.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import os
+import queue
 import sys
 import time
 from collections.abc import Mapping
@@ -31,7 +35,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        tid = context.trace_id()
+        # Captured where the line was logged (see _TracingQueueHandler), else read now.
+        tid = getattr(record, "trace_id", None) or context.trace_id()
         if tid:
             out["trace_id"] = tid
         fields = getattr(record, "fields", None)
@@ -42,21 +47,49 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-def setup(level: str | None = None) -> None:
-    """JSON logs on stderr; ``UCM_LOG_LEVEL`` overrides the level (benchmarks use WARNING)."""
-    import os
+class _TracingQueueHandler(logging.handlers.QueueHandler):
+    """Hands records to a writer thread; the trace id is a ContextVar, so take it here."""
 
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.trace_id = context.trace_id()
+        if record.exc_info:  # format the traceback now, while its frames are alive
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        return record
+
+
+def setup(level: str | None = None, *, background: bool = False) -> None:
+    """JSON logs on stderr; ``UCM_LOG_LEVEL`` overrides the level.
+
+    ``background``: format and write on a thread of their own, off the event loop (the local
+    gateway). Functions on FC log synchronously: an instance is frozen as soon as an
+    invocation returns, and a line still queued then would show up late or not at all.
+    """
     level = os.environ.get("UCM_LOG_LEVEL") or level or "INFO"
     root = logging.getLogger()
-    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+    if getattr(root, "_ucm_json", False):
         return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    # Our lines carry no file/line, thread or process fields: skip collecting them (the
+    # stack walk for the caller alone costs tens of microseconds on every request).
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    writer = logging.StreamHandler(sys.stderr)
+    writer.setFormatter(JsonFormatter())
+    handler: logging.Handler = writer
+    if background:
+        q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        listener = logging.handlers.QueueListener(q, writer)
+        listener.start()
+        atexit.register(listener.stop)  # drains what is queued before the process exits
+        handler = _TracingQueueHandler(q)
     root.handlers[:] = [handler]
     root.setLevel(level)
+    root._ucm_json = True  # type: ignore[attr-defined]
     for noisy in ("kafka", "botocore", "urllib3", "oss2", "opensearch", "psycopg.pool", "clickhouse_connect"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def log(logger: logging.Logger, msg: str, level: int = logging.INFO, **fields: Any) -> None:
+    """One structured line: ``log(_log, "kafka poll failed", logging.WARNING, group=g)``."""
     logger.log(level, msg, extra={"fields": fields})
