@@ -212,3 +212,12 @@ def test_relay_timer_sweeps_the_outbox(apps: dict[str, FunctionApp], wired: boot
     out = client(apps, "outbox-relay").events.timer("sweep")
     assert out["status"] == 200 and out["results"][0]["sent"] >= 1
     assert count(any_db, "select count(*) from outbox where sent_at is null") == 0
+
+
+def test_real_oss_and_timer_samples_through_the_entry_points(apps: dict[str, FunctionApp],
+                                                             wired: bootstrap.Container) -> None:
+    events = ROOT / "tests" / "events"
+    oss = client(apps, "uploads").events.invoke(json.loads((events / "oss.json").read_text()))
+    assert oss == {"status": 200, "handled": 0}  # image/a.jpg is not under uploads/
+    timer = client(apps, "outbox-relay").events.invoke(json.loads((events / "timer.json").read_text()))
+    assert timer["status"] == 200 and "sent" in timer["results"][0]
