@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,7 +151,24 @@ class Runner:
         self._log.close()
         return int(self.proc.returncode)
 
+    def login(self, username: str = "admin", password: str = "Retail@2026") -> dict[str, str]:
+        """The demo admin's Authorization header (the runner seeds demo data)."""
+        import httpx
+
+        r = httpx.post(f"{self.url}/auth/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
     def pg_superuser(self) -> str:
         from ucm.embedded.postgres import EmbeddedPostgres
 
         return EmbeddedPostgres(self.data_dir / "pg").uri(database="ucm")
+
+
+@contextlib.contextmanager
+def system_conn(database: Database) -> Iterator[Any]:
+    """A connection in the platform's global scope: tests read RLS-protected tables with it."""
+    from ucm import context
+
+    with database.transaction(context.system("test")) as uow:
+        yield uow.conn

@@ -137,6 +137,7 @@ class AppSettings(BaseModel):
     env: str = "local"
     demo_data: bool = True
     health_ttl_s: float = 1.0
+    require_totp_for_hq: bool = False  # HQ admins must log in with a second factor
 
     @field_validator("port")
     @classmethod

@@ -31,11 +31,20 @@ class Scope:
 
 @dataclass(frozen=True)
 class Context:
+    """Who is calling. The default scope is empty: a caller sees no store's rows until
+    authentication grants a scope; system work (timers, consumers) asks for ``system()``."""
+
     trace_id: str
-    actor: str = "system"
+    actor: str = "anonymous"
     source_ip: str | None = None
-    scope: Scope = field(default_factory=Scope.global_)
+    scope: Scope = field(default_factory=Scope)
     function: str | None = None
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+
+def system(function: str | None = None, trace_id: str | None = None, actor: str = "system") -> Context:
+    """The context of the platform's own work (relay, consumers, triggers): global scope."""
+    return Context(trace_id=trace_id or new_trace_id(), actor=actor, scope=Scope.global_(), function=function)
 
 
 def new_trace_id() -> str:
@@ -58,6 +67,12 @@ def current() -> Context:
 def trace_id() -> str | None:
     ctx = _current.get()
     return ctx.trace_id if ctx else None
+
+
+def set_current(ctx: Context) -> None:
+    """Replace the context for the rest of this task (the request's authentication does this;
+    the invocation middleware restores the outer context when the request ends)."""
+    _current.set(ctx)
 
 
 @contextmanager

@@ -124,7 +124,9 @@ class Database:
             conninfo,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"row_factory": dict_row, "autocommit": True, "prepare_threshold": None},
+            # Times leave the database in the shops' time zone (ISO 8601 with +08:00).
+            kwargs={"row_factory": dict_row, "autocommit": True, "prepare_threshold": None,
+                    "options": "-c TimeZone=Asia/Shanghai"},
             timeout=5.0,
             open=True,
             name="ucm",

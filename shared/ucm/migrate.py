@@ -90,6 +90,15 @@ def migrate_postgres(admin_conninfo: str, app_role: str | None = None, root: Pat
                     )
                 log.info("applied postgres migration %s_%s", m.version, m.name)
                 done.append(f"{m.version}_{m.name}")
+            from ucm import rls
+
+            missing = rls.unprotected(conn)
+            if missing:
+                raise MigrationError(f"store-scoped tables without row-level security: {', '.join(missing)}"
+                                     " (add: select ucm_protect_store_rows('<table>');)")
+            from ucm.identity import catalog
+
+            catalog.sync(conn)  # permissions and built-in roles follow the code
             if app_role:
                 _grant_app_role(conn, app_role)
         finally:

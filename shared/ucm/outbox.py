@@ -67,7 +67,8 @@ class Relay:
         return sent
 
     def _one_batch(self) -> int:
-        with self.db.connection() as conn, conn.transaction():
+        with self.db.transaction(context.system("outbox-relay")) as uow:
+            conn = uow.conn
             got = conn.execute("select pg_try_advisory_xact_lock(%s) as ok", (_RELAY_LOCK,)).fetchone()
             if not got or not got["ok"]:
                 return 0
@@ -93,11 +94,8 @@ class Relay:
 
 def apply_once(db: Database, consumer: str, event: Event, apply: Callable[[UnitOfWork, Event], None]) -> bool:
     """Apply ``event`` in one transaction with its processed-event record; False if seen before."""
-    ctx = context.Context(
-        trace_id=event.trace_id or context.new_trace_id(),
-        actor=event.actor or "system",
-        function=consumer,
-    )
+    # Consumers act for the platform (global scope), under the event's trace and actor.
+    ctx = context.system(consumer, event.trace_id, event.actor or "system")
     with context.use(ctx):
         with db.transaction(ctx) as uow:
             if uow.one(_CLAIM, (consumer, event.id)) is None:

@@ -19,7 +19,7 @@ from ucm.fc.discovery import load_functions
 from ucm.fc.testing import Client
 from ucm.ports import Event
 
-from tests.conftest import ROOT, container_for
+from tests.conftest import ROOT, container_for, system_conn
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,23 @@ def wired(any_db: Database, olap: ClickHouseOlap, tmp_path: Path) -> Iterator[bo
     bootstrap.reset(None)
 
 
+@pytest.fixture
+def auth(apps: dict[str, FunctionApp], wired: bootstrap.Container) -> dict[str, str]:
+    """A logged-in HQ admin's header (uploads need the files.upload permission)."""
+    from ucm.identity import admin
+
+    name = f"hq_{uuid.uuid4().hex[:8]}"
+    admin.ensure_admin(wired.db, name, "Upload@2026x")
+    r = client(apps, "system-api").http.post("/auth/login", json_body={"username": name, "password": "Upload@2026x"})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
 def client(apps: dict[str, FunctionApp], name: str) -> Client:
     return Client(apps[name])
 
 
 def count(db: Database, sql: str, *params: Any) -> int:
-    with db.connection() as conn:
+    with system_conn(db) as conn:
         row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
     assert row is not None
     return int(next(iter(row.values())))
@@ -87,8 +98,14 @@ def test_real_http_sample_gets_a_clear_404(apps: dict[str, FunctionApp]) -> None
     assert r["headers"]["content-type"] == "application/problem+json"
 
 
-def test_presign_upload(apps: dict[str, FunctionApp], wired: bootstrap.Container) -> None:
+def test_upload_link_needs_a_login(apps: dict[str, FunctionApp], wired: bootstrap.Container) -> None:
     r = client(apps, "system-api").http.post("/system/uploads",
+                                             json_body={"filename": "a.csv", "content_type": "text/csv"})
+    assert r.status_code == 401 and r.json()["code"] == "auth.unauthenticated"
+
+
+def test_presign_upload(apps: dict[str, FunctionApp], auth: dict[str, str]) -> None:
+    r = client(apps, "system-api").http.post("/system/uploads", headers=auth,
                                              json_body={"filename": "商品导入.csv", "content_type": "text/csv"})
     assert r.status_code == 201, r.text
     body = r.json()
@@ -106,9 +123,9 @@ def test_presign_upload(apps: dict[str, FunctionApp], wired: bootstrap.Container
     ('{"filename": "a.exe", "content_type": "application/x-msdownload"}', {"Content-Type": "application/json"},
      400, "uploads.invalid"),
 ])
-def test_bad_input_gets_a_clear_4xx(apps: dict[str, FunctionApp], wired: bootstrap.Container, body: str,
+def test_bad_input_gets_a_clear_4xx(apps: dict[str, FunctionApp], auth: dict[str, str], body: str,
                                     headers: dict[str, str], status: int, code: str) -> None:
-    r = client(apps, "system-api").http.post("/system/uploads", body=body, headers=headers)
+    r = client(apps, "system-api").http.post("/system/uploads", body=body, headers={**headers, **auth})
     assert r.status_code == status, r.text
     problem = r.json()
     assert r.headers["content-type"] == "application/problem+json"
@@ -206,8 +223,8 @@ def test_kafka_batch_with_foreign_messages(apps: dict[str, FunctionApp], wired: 
 
 def test_relay_timer_sweeps_the_outbox(apps: dict[str, FunctionApp], wired: bootstrap.Container,
                                        any_db: Database) -> None:
-    with any_db.transaction() as uow:  # written without after-commit publishing, as if that had failed
-        uow.conn.execute("insert into outbox (id, topic, aggregate_id, payload, occurred_at)"
+    with system_conn(any_db) as conn:  # written without after-commit publishing, as if that had failed
+        conn.execute("insert into outbox (id, topic, aggregate_id, payload, occurred_at)"
                          " values (gen_random_uuid(), 'member.updated', 'M1', '{}', now())")
     out = client(apps, "outbox-relay").events.timer("sweep")
     assert out["status"] == 200 and out["results"][0]["sent"] >= 1

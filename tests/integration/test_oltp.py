@@ -9,6 +9,8 @@ from ucm import context
 from ucm.db import Database
 from ucm.errors import Problem
 
+from tests.conftest import system_conn
+
 
 def test_app_role_owns_nothing_and_cannot_bypass_rls(any_db: Database) -> None:
     with any_db.connection() as conn:
@@ -31,11 +33,11 @@ def test_scope_is_set_per_transaction_only(any_db: Database) -> None:
 
 
 def test_unit_of_work_commits_audit_and_outbox_together(any_db: Database) -> None:
-    ctx = context.Context(trace_id="trace-uow", actor="user:7", source_ip="10.0.0.9")
+    ctx = context.Context(trace_id="trace-uow", actor="user:7", source_ip="10.0.0.9", scope=context.Scope.stores("S1"))
     with context.use(ctx), any_db.transaction() as uow:
         uow.audit("test.thing.create", "thing", "T1", after={"name": "可口可乐"}, store_id="S1")
         ev = uow.emit("test.created", "T1", {"name": "可口可乐"}, store_id="S1")
-    with any_db.connection() as conn:
+    with system_conn(any_db) as conn:
         audit = conn.execute("select actor, action, after, request_id, source_ip from audit_log"
                              " where target_id = 'T1'").fetchone()
         out = conn.execute("select topic, aggregate_id, payload, trace_id, actor, sent_at from outbox"
@@ -47,22 +49,22 @@ def test_unit_of_work_commits_audit_and_outbox_together(any_db: Database) -> Non
 
 
 def test_a_failed_transaction_leaves_nothing(any_db: Database) -> None:
-    with pytest.raises(RuntimeError), any_db.transaction() as uow:
+    with pytest.raises(RuntimeError), any_db.transaction(context.system("test")) as uow:
         uow.audit("test.thing.create", "thing", "T-rollback")
         uow.emit("test.created", "T-rollback", {})
         raise RuntimeError("business rule failed")
-    with any_db.connection() as conn:
+    with system_conn(any_db) as conn:
         n = conn.execute("select (select count(*) from audit_log where target_id = 'T-rollback')"
                          " + (select count(*) from outbox where aggregate_id = 'T-rollback') as n").fetchone()
     assert n == {"n": 0}
 
 
 def test_audit_log_cannot_be_changed_or_deleted(any_db: Database) -> None:
-    with any_db.transaction() as uow:
+    with any_db.transaction(context.system("test")) as uow:
         uow.audit("test.audit", "thing", "T-audit")
     for stmt in ("update audit_log set actor = 'x' where target_id = 'T-audit'",
                  "delete from audit_log where target_id = 'T-audit'"):
-        with pytest.raises(psycopg.errors.InsufficientPrivilege), any_db.transaction() as uow:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), any_db.transaction(context.system("t")) as uow:
             uow.execute(stmt)  # type: ignore[arg-type]
 
 

@@ -17,6 +17,8 @@ from ucm.fc.delivery import batch_for, invoke
 from ucm.outbox import Relay
 from ucm.ports import Event
 
+from tests.conftest import system_conn
+
 TOPIC = "test.outbox"
 
 
@@ -68,13 +70,14 @@ class CrashingPublisher:
 
 @pytest.fixture
 def drained(any_db: Database) -> Iterator[None]:
-    with any_db.connection() as conn:
+    with system_conn(any_db) as conn:
         conn.execute("update outbox set sent_at = now() where sent_at is null")
     yield
 
 
 def emit(db: Database, aggregate: str, seq: int, trace: str) -> Event:
-    with context.use(context.Context(trace_id=trace, actor="user:test")), db.transaction() as uow:
+    ctx = context.Context(trace_id=trace, actor="user:test", scope=context.Scope.global_())
+    with context.use(ctx), db.transaction() as uow:
         return uow.emit(TOPIC, aggregate, {"seq": seq})
 
 
@@ -88,7 +91,7 @@ def test_crash_between_publish_and_mark_sent(any_db: Database, consumer: Functio
     events = [emit(any_db, "A-crash", i, f"trace-{i}") for i in range(3)]
     relay = Relay(any_db, CrashingPublisher(consumer, crashes=1))
     assert relay.sweep() == 0  # published, then crashed: nothing marked sent
-    with any_db.connection() as conn:
+    with system_conn(any_db) as conn:
         unsent = conn.execute("select count(*) as n, max(attempts) as a from outbox where sent_at is null"
                               " and aggregate_id = 'A-crash'").fetchone()
     assert unsent == {"n": 3, "a": 1}

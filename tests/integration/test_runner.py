@@ -74,7 +74,7 @@ def test_bad_json_and_oversized_bodies(runner: Runner) -> None:
 
 def test_presigned_upload_raises_the_oss_trigger(runner: Runner) -> None:
     r = httpx.post(f"{runner.url}/system/uploads", json={"filename": "到货单.csv", "content_type": "text/csv"},
-                   headers={"X-Request-Id": "trace-upload-1"})
+                   headers={"X-Request-Id": "trace-upload-1", **runner.login()})
     assert r.status_code == 201 and r.headers["x-request-id"] == "trace-upload-1"
     grant = r.json()
     tampered = grant["url"].replace("signature=", "signature=0")

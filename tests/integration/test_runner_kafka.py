@@ -38,7 +38,7 @@ def test_health_reports_kafka_and_redis(runner: Runner) -> None:
 
 
 def test_upload_event_travels_through_kafka(runner: Runner, broker: TansuBroker) -> None:
-    grant = httpx.post(f"{runner.url}/system/uploads",
+    grant = httpx.post(f"{runner.url}/system/uploads", headers=runner.login(),
                        json={"filename": "价签.csv", "content_type": "text/csv"}).json()
     assert httpx.put(grant["url"], content=b"sku,price\n", headers={"Content-Type": "text/csv"}).status_code == 200
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import pytest
+from ucm import context
 from ucm.adapters.search_doc import InvalidDocument
 from ucm.adapters.search_pg import PgSearch
 from ucm.db import Database
@@ -69,6 +70,14 @@ class Droppable(Search, Protocol):
     def drop(self, kind: str) -> None: ...
 
     def reindex(self, kind: str, docs: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+@pytest.fixture(autouse=True)
+def platform_scope() -> Iterator[None]:
+    """Documents are indexed by the platform (event consumers run in the global scope); the
+    store filter and RLS for callers are exercised by the tests that pass store_ids."""
+    with context.use(context.system("test-search")):
+        yield
 
 
 @pytest.fixture(

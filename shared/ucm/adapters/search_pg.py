@@ -132,25 +132,25 @@ class PgSearch:
     def upsert(self, kind: str, docs: Sequence[Mapping[str, Any]]) -> None:
         prepared = _last_per_id(docs)  # validates every document before writing any
         if prepared:
-            with self._db.connection() as conn, conn.transaction():
-                _write(conn, kind, prepared)
+            with self._db.transaction() as uow:
+                _write(uow.conn, kind, prepared)
 
     def delete(self, kind: str, ids: Sequence[str]) -> None:
         if ids:
-            with self._db.connection() as conn, conn.transaction():
-                _delete(conn, kind, list(ids))
+            with self._db.transaction() as uow:
+                _delete(uow.conn, kind, list(ids))
 
     def drop(self, kind: str) -> None:
         """Remove every document of ``kind``."""
-        with self._db.connection() as conn, conn.transaction():
-            _delete(conn, kind, None)
+        with self._db.transaction() as uow:
+            _delete(uow.conn, kind, None)
 
     def reindex(self, kind: str, docs: Sequence[Mapping[str, Any]]) -> None:
         """Replace every document of ``kind`` at once: readers see the old set or the new one."""
         prepared = _last_per_id(docs)
-        with self._db.connection() as conn, conn.transaction():
-            _delete(conn, kind, None)
-            _write(conn, kind, prepared)
+        with self._db.transaction() as uow:
+            _delete(uow.conn, kind, None)
+            _write(uow.conn, kind, prepared)
 
     def query(
         self,
@@ -176,8 +176,10 @@ class PgSearch:
             "filters": _json(dict(filters or {})),
             "limit": sd.check_limit(limit),
         }
-        with self._db.connection() as conn:
-            rows = conn.execute(_QUERY, params).fetchall()
+        # In the caller's transaction scope: RLS hides other stores' documents even if the
+        # store_ids filter were wrong.
+        with self._db.transaction() as uow:
+            rows = uow.conn.execute(_QUERY, params).fetchall()
         return [SearchHit(id=r["id"], score=float(r["score"]), doc=r["doc"]) for r in rows]
 
     def ping(self) -> None:

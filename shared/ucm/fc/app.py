@@ -201,7 +201,7 @@ class FunctionApp:
             if kind == "http":
                 return self._http(decoded, fc_context)
             request_id = getattr(fc_context, "request_id", None) or context.new_trace_id()
-            with context.use(context.Context(trace_id=request_id, function=self.name)):
+            with context.use(context.system(self.name, request_id)):
                 started = time.perf_counter()
                 out = getattr(self, f"_{kind}")(decoded)
                 log.info("invocation", extra={"fields": {

@@ -1,0 +1,1 @@
+"""Identity and access: users, roles, data scope, sessions, API keys (issue 3)."""
