@@ -50,11 +50,6 @@ def merged_openapi(apps: Mapping[str, FunctionApp]) -> dict[str, Any]:
     return spec
 
 
-_DOCS_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>UCM-Color API</title></head>
-<body><h1>UCM-Color 后台 API</h1><p>OpenAPI: <a href="/openapi.json">/openapi.json</a>;
-每个函数的交互式文档：</p><ul>{links}</ul></body></html>"""
-
-
 def _wants_page(scope: Scope, path: str) -> bool:
     """A browser navigating (Accept: text/html) or fetching a built asset gets the UI; an API
     client asking for an unknown path gets a 404 problem, not the SPA's index.html."""
@@ -119,9 +114,10 @@ class Gateway:
                 self._openapi = json.dumps(merged_openapi(self.apps), ensure_ascii=False).encode()
             await _respond(send, 200, self._openapi, "application/json")
         elif path == "/docs":
-            links = "".join(f"<li>{a.name}: {', '.join(sorted({route_prefix(r.path) for r in a.routes}))}</li>"
-                            for a in self.apps.values() if a.routes)
-            await _respond(send, 200, _DOCS_HTML.format(links=links).encode(), "text/html; charset=utf-8")
+            from fastapi.openapi.docs import get_swagger_ui_html
+
+            page = get_swagger_ui_html(openapi_url="/openapi.json", title="UCM-Color 后台 API")
+            await _respond(send, 200, bytes(page.body), "text/html; charset=utf-8")
         elif path.startswith("/_objects/") and self.objects is not None:
             try:
                 await self._object(scope, receive, send)

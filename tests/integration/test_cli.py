@@ -45,3 +45,23 @@ def test_wrong_setting_is_one_line() -> None:
 def test_s_yaml_check_passes_on_the_committed_file() -> None:
     out = ucm("s-yaml", "--check", env={})
     assert out.returncode == 0, out.stdout
+
+
+def test_create_admin_then_login(tmp_path: Path) -> None:
+    from ucm.db import Database
+    from ucm.identity import auth
+
+    with provision.scratch_database(PG_SUPERUSER, "ucm_cli") as (owner, app):
+        env = {"DB__CONN": app, "DB__ADMIN_CONN": owner, "APP__DATA_DIR": str(tmp_path)}
+        weak = ucm("create-admin", "--username", "boss", "--password", "boss123", env=env)
+        assert weak.returncode == 2 and "密码" in weak.stderr
+        ok = ucm("create-admin", "--username", "boss", "--password", "Shop@2026x", env=env)
+        assert ok.returncode == 0 and ok.stdout.strip() == "created"
+        again = ucm("create-admin", "--username", "boss", "--password", "Shop@2026x", env=env)
+        assert again.returncode == 0 and "exists already" in again.stdout
+        db = Database(app)
+        try:
+            pair = auth.login(db, auth.Settings("s"), "boss", "Shop@2026x", None)
+            assert pair.user["username"] == "boss"
+        finally:
+            db.close()
