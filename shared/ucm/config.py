@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The checkout (functions/, migrations/, ui/); UCM_ROOT when ucm is installed elsewhere (images).
@@ -128,13 +128,16 @@ class OssSettings(BaseModel):
         return v
 
 
+_DEV_SECRET = "local-dev-secret-change-me"
+
+
 class AppSettings(BaseModel):
     data_dir: Path = PROJECT_ROOT / ".data"  # embedded peers keep their data here between runs
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 10 * 1024 * 1024
-    secret: str = "local-dev-secret-change-me"  # signs local presigned URLs (and tokens later)
     env: str = "local"
+    secret: str = Field(default=_DEV_SECRET, validate_default=True)  # signs access tokens, local upload URLs
     demo_data: bool = True
     health_ttl_s: float = 1.0
     require_totp_for_hq: bool = False  # HQ admins must log in with a second factor
@@ -144,6 +147,13 @@ class AppSettings(BaseModel):
     def _port(cls, v: int) -> int:
         if not 0 <= v <= 65535:
             raise ValueError("端口须在 0–65535 之间")
+        return v
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: str, info: ValidationInfo) -> str:
+        if info.data.get("env", "local") != "local" and (v == _DEV_SECRET or len(v) < 32):
+            raise ValueError("须设置为至少 32 位的随机字符串（APP__ENV 不是 local 时）")
         return v
 
 

@@ -63,3 +63,9 @@ def test_env_names_cover_the_plan() -> None:
     names = set(env_names())
     assert {"DB__CONN", "REDIS__CONN", "CK__HTTP", "OS__URL", "KAFKA__BROKERS", "OSS__ENDPOINT",
             "OSS__BUCKET"} <= names
+
+
+def test_production_needs_a_real_secret() -> None:
+    with pytest.raises(ConfigError, match="^配置错误 APP__SECRET:"):
+        load_settings({"APP__ENV": "prod"})
+    assert load_settings({"APP__ENV": "prod", "APP__SECRET": "x" * 40}).app.secret == "x" * 40
