@@ -50,6 +50,18 @@ def merged_openapi(apps: Mapping[str, FunctionApp]) -> dict[str, Any]:
     return spec
 
 
+_API_ONLY = ("/health", "/openapi.json", "/docs", "/_objects/")
+
+
+def _navigation(scope: Scope, path: str) -> bool:
+    """A browser loading a page (GET, Accept: text/html) on a path the UI shares with the API.
+    The UI's own calls ask for JSON; in the cloud the UI is served from OSS, so this is local only."""
+    if scope["method"] != "GET" or path.startswith(_API_ONLY):
+        return False
+    accept = next((bytes(v).decode() for k, v in scope.get("headers") or () if k == b"accept"), "")
+    return accept.startswith("text/html")
+
+
 def _wants_page(scope: Scope, path: str) -> bool:
     """A browser navigating (Accept: text/html) or fetching a built asset gets the UI; an API
     client asking for an unknown path gets a 404 problem, not the SPA's index.html."""
@@ -107,7 +119,9 @@ class Gateway:
             return
         path: str = scope["path"]
         app = self.table.get(route_prefix(path))
-        if app is not None:
+        if app is not None and self.ui_dir is not None and _navigation(scope, path):
+            await self._static(path, send)  # a reload of /system/users?q=… in the browser: the SPA
+        elif app is not None:
             await app.asgi(scope, receive, send)
         elif path == "/openapi.json":
             if self._openapi is None:

@@ -59,7 +59,7 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: false,
-    chunkSizeWarningLimit: 1024,
+    chunkSizeWarningLimit: 1536,
     rolldownOptions: {
       output: {
         codeSplitting: { groups: vendorGroups },

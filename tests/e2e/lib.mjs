@@ -91,3 +91,40 @@ export function fail(message, details = {}) {
   err.details = details;
   return err;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ant Design helpers (shared by the module flows; health.mjs does not need them).
+
+/** The Select / AutoComplete dropdown that is currently open. */
+export function openDropdown(page) {
+  return page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').last();
+}
+
+/**
+ * Picks an option of an antd Select: clicks the select, optionally types `search` (showSearch /
+ * multiple), then clicks the first visible option whose text contains `optionText` (string or RegExp).
+ */
+export async function antSelect(page, select, optionText, { search } = {}) {
+  await select.click();
+  if (search) await page.keyboard.type(search);
+  const dropdown = openDropdown(page);
+  await dropdown.waitFor({ state: 'visible' });
+  const option = dropdown.locator('.ant-select-item-option').filter({ hasText: optionText }).first();
+  await option.waitFor({ state: 'visible' });
+  try {
+    await option.click({ timeout: 5_000 });
+  } catch {
+    // The dropdown may still be sliding in (pointer checks keep failing): a DOM click selects too.
+    await option.dispatchEvent('click');
+  }
+}
+
+/** Saves a full-page screenshot when `dir` is set; returns the path (or null). */
+export async function screenshotTo(page, dir, name) {
+  if (!dir) return null;
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  return path;
+}

@@ -51,6 +51,14 @@ def test_ui_is_served(runner: Runner) -> None:
     assert deep.status_code == 200 and '<div id="root">' in deep.text  # client-side route
 
 
+def test_page_reload_on_an_api_prefix_gets_the_ui(runner: Runner) -> None:
+    page = httpx.get(f"{runner.url}/system/users?q=mgr", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 200 and '<div id="root">' in page.text
+    api = httpx.get(f"{runner.url}/system/users?q=mgr", headers={"Accept": "application/json"})
+    assert api.status_code == 401 and api.json()["code"] == "auth.unauthenticated"
+    assert httpx.get(f"{runner.url}/health", headers={"Accept": "text/html"}).json()["status"] == "up"
+
+
 def test_unknown_api_route_is_a_404_problem(runner: Runner) -> None:
     r = httpx.get(f"{runner.url}/no/such/thing")
     assert r.status_code == 404

@@ -66,6 +66,6 @@ def test_env_names_cover_the_plan() -> None:
 
 
 def test_production_needs_a_real_secret() -> None:
-    with pytest.raises(ConfigError, match="^配置错误 APP__SECRET:"):
+    with pytest.raises(ConfigError, match=r"^配置错误 APP__SECRET:"):
         load_settings({"APP__ENV": "prod"})
     assert load_settings({"APP__ENV": "prod", "APP__SECRET": "x" * 40}).app.secret == "x" * 40

@@ -7,6 +7,8 @@ import zhCN from 'antd/es/locale/zh_CN';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import App from './App';
+import { AuthProvider } from './auth/AuthContext';
+import './utils/format'; // dayjs utc + timezone plugins
 import './index.css';
 
 dayjs.locale('zh-cn');
@@ -16,7 +18,9 @@ createRoot(document.getElementById('root')!).render(
     <ConfigProvider locale={zhCN} theme={{ token: { colorPrimary: '#1677ff' } }}>
       <AntApp>
         <BrowserRouter>
-          <App />
+          <AuthProvider>
+            <App />
+          </AuthProvider>
         </BrowserRouter>
       </AntApp>
     </ConfigProvider>

@@ -11,13 +11,31 @@ import {
   TeamOutlined,
 } from '@ant-design/icons';
 
+export interface SubRoute {
+  path: string;
+  name: string;
+  /** Permission needed to see the menu item and open the page. */
+  permission: string;
+}
+
 export interface ModuleRoute {
   path: string;
   name: string;
   icon: ReactNode;
   /** false = placeholder page ("该模块建设中"). */
   ready: boolean;
+  /** Shown only when the user holds at least one of the children's permissions. */
+  children?: SubRoute[];
 }
+
+export const SYSTEM_PAGES: SubRoute[] = [
+  { path: '/system/users', name: '用户', permission: 'system.user.read' },
+  { path: '/system/roles', name: '角色', permission: 'system.role.read' },
+  { path: '/system/stores', name: '门店', permission: 'system.store.read' },
+  { path: '/system/regions', name: '区域', permission: 'system.store.read' },
+  { path: '/system/api-keys', name: 'API 密钥', permission: 'system.apikey.read' },
+  { path: '/system/audit', name: '审计日志', permission: 'system.audit.read' },
+];
 
 /** Sidebar order follows plan §8: 仪表盘 / 商品 / 价格 / 库存 / 订单 / 会员 / 营销 / 报表 / 系统. */
 export const MODULES: ModuleRoute[] = [
@@ -29,5 +47,14 @@ export const MODULES: ModuleRoute[] = [
   { path: '/members', name: '会员', icon: <TeamOutlined />, ready: false },
   { path: '/marketing', name: '营销', icon: <GiftOutlined />, ready: false },
   { path: '/reports', name: '报表', icon: <BarChartOutlined />, ready: false },
-  { path: '/system', name: '系统', icon: <SettingOutlined />, ready: false },
+  { path: '/system', name: '系统', icon: <SettingOutlined />, ready: true, children: SYSTEM_PAGES },
 ];
+
+/** The modules and sub-pages this user may see. */
+export function visibleModules(can: (p: string) => boolean): ModuleRoute[] {
+  return MODULES.flatMap((m) => {
+    if (!m.children) return [m];
+    const children = m.children.filter((c) => can(c.permission));
+    return children.length ? [{ ...m, children }] : [];
+  });
+}

@@ -16,5 +16,5 @@ export interface Health {
 
 /** GET /health — 200 when up, 503 with the same shape when a required dependency is down. */
 export function getHealth(signal?: AbortSignal): Promise<Health> {
-  return apiFetch<Health>('/health', { signal, acceptStatus: [503], cache: 'no-store' });
+  return apiFetch<Health>('/health', { signal, acceptStatus: [503], cache: 'no-store', auth: false });
 }

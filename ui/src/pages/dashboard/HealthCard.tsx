@@ -58,7 +58,7 @@ const columns: TableColumnsType<HealthCheck> = [
   },
 ];
 
-export default function HealthCard() {
+export default function HealthCard({ compact = false }: { compact?: boolean }) {
   const [health, setHealth] = useState<Health | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -101,6 +101,28 @@ export default function HealthCard() {
   else if (error) statusNode = <Badge status="error" text="异常（无法获取状态）" />;
   else if (up) statusNode = <Badge status="success" text="正常" />;
   else statusNode = <Badge status="error" text="异常" />;
+
+  if (compact) {
+    return (
+      <Card size="small" title="系统状态" data-testid="health-card" extra={<Button size="small" type="text" icon={<ReloadOutlined />} loading={loading} onClick={() => void load()} aria-label="刷新" />}>
+        <Space direction="vertical" size={8} style={{ width: '100%' }}>
+          <span>
+            总体状态：<span data-testid="health-status" data-status={error ? 'error' : health?.status ?? 'loading'}>{statusNode}</span>
+          </span>
+          {error && <Alert type="error" showIcon message={error} data-testid="health-error" />}
+          <Space size={[4, 4]} wrap>
+            {(health?.checks ?? []).map((c) => (
+              <Tooltip key={c.name} title={c.detail ?? `${c.adapter ?? ''} ${formatLatency(c.latency_ms)}`}>
+                <Tag color={c.up ? 'success' : 'error'} data-testid={`health-check-${c.name}`} style={{ marginInlineEnd: 0 }}>
+                  {CHECK_LABELS[c.name] ?? c.name} {c.up ? '正常' : '异常'}
+                </Tag>
+              </Tooltip>
+            ))}
+          </Space>
+        </Space>
+      </Card>
+    );
+  }
 
   return (
     <Card

@@ -1,0 +1,93 @@
+import type { HTMLAttributes, ReactNode } from 'react';
+import { ProTable, type ProColumns } from '@ant-design/pro-components';
+import { Alert } from 'antd';
+import type { ExpandableConfig } from 'antd/es/table/interface';
+import CursorPager from './CursorPager';
+
+export interface ListState<T> {
+  items: T[];
+  loading: boolean;
+  loadedFor?: string | null;
+  error: string | null;
+  pageIndex: number;
+  hasPrev: boolean;
+  hasNext: boolean;
+  next: () => void;
+  prev: () => void;
+  first: () => void;
+  reload: () => void;
+}
+
+export interface ListTableProps<T> {
+  list: ListState<T>;
+  columns: ProColumns<T>[];
+  rowKey: keyof T & string;
+  /** localStorage key for the remembered column settings (shown / order / fixed). */
+  persistenceKey: string;
+  headerTitle?: ReactNode;
+  toolBar?: ReactNode[];
+  /** Keyset pagination; omit for short lists the API returns whole. */
+  pager?: { limit: number; setLimit: (n: number) => void };
+  rowTestId?: (row: T) => string;
+  rowAttrs?: (row: T) => Record<string, string>;
+  expandable?: ExpandableConfig<T>;
+  testId?: string;
+  /** Column keys hidden until the user shows them in the column settings. */
+  defaultHidden?: string[];
+}
+
+/**
+ * ProTable over a server-side list: remembered column settings (columnsState + persistenceKey),
+ * density / reload / column setting in the toolbar, cursor pager in the footer.
+ */
+export default function ListTable<T extends object>(p: ListTableProps<T>) {
+  return (
+    <div data-testid={p.testId} data-loading={String(p.list.loading)} data-loaded-for={p.list.loadedFor ?? ''}>
+      {p.list.error && <Alert type="error" showIcon message={p.list.error} style={{ marginBottom: 16 }} data-testid="list-error" />}
+      <ProTable<T>
+        rowKey={p.rowKey}
+        columns={p.columns}
+        dataSource={p.list.items}
+        loading={p.list.loading}
+        search={false}
+        cardBordered
+        size="middle"
+        headerTitle={p.headerTitle}
+        toolBarRender={() => p.toolBar ?? []}
+        options={{ reload: () => p.list.reload(), density: true, setting: { draggable: true, checkable: true }, fullScreen: false }}
+        columnsState={{
+          persistenceKey: p.persistenceKey,
+          persistenceType: 'localStorage',
+          defaultValue: Object.fromEntries((p.defaultHidden ?? []).map((k) => [k, { show: false }])),
+        }}
+        pagination={false}
+        scroll={{ x: 'max-content' }}
+        expandable={p.expandable}
+        onRow={(row) =>
+          ({
+            ...(p.rowTestId ? { 'data-testid': p.rowTestId(row) } : {}),
+            ...(p.rowAttrs ? p.rowAttrs(row) : {}),
+          }) as HTMLAttributes<HTMLElement>
+        }
+        footer={
+          p.pager
+            ? () => (
+                <CursorPager
+                  pageIndex={p.list.pageIndex}
+                  count={p.list.items.length}
+                  hasPrev={p.list.hasPrev}
+                  hasNext={p.list.hasNext}
+                  loading={p.list.loading}
+                  limit={p.pager!.limit}
+                  onPrev={p.list.prev}
+                  onNext={p.list.next}
+                  onFirst={p.list.first}
+                  onLimit={p.pager!.setLimit}
+                />
+              )
+            : undefined
+        }
+      />
+    </div>
+  );
+}
