@@ -290,6 +290,13 @@ def update_region(region_id: str, body: RegionUpdateIn,
     return admin.update_region(container().db, who, region_id, body.name, body.version)
 
 
+@app.route("/system/regions/{region_id}", methods=["DELETE"], summary="删除空区域", tags=["system"],
+           status_code=204)
+def delete_region(region_id: str, who: Principal = require("system.store.write")) -> Response:
+    admin.delete_region(container().db, who, region_id)
+    return Response(status_code=204)
+
+
 @app.route("/system/stores", methods=["GET"], summary="门店列表（仅可见范围）", tags=["system"])
 def list_stores(region_id: str | None = None, status: str | None = None, q: str | None = None,
                 limit: int | None = None, cursor: str | None = None,

@@ -271,3 +271,13 @@ def test_runner_demo_admin_password_follows_policy() -> None:
     assert passwords.policy_errors(demo.ADMIN_PASSWORD, demo.ADMIN_USER) == []
 
 
+
+
+def test_regions_delete_only_when_empty(w: World) -> None:
+    used = w.call("DELETE", f"/system/regions/{w.region_a}", w.admin_user)
+    assert used.status_code == 422 and used.json()["code"] == "system.region.in_use"
+    empty = w.call("POST", "/system/regions", w.admin_user, {"code": uniq("E"), "name": "空区域"}).json()
+    assert w.call("DELETE", f"/system/regions/{empty['id']}", w.admin_user).status_code == 204
+    assert w.call("DELETE", f"/system/regions/{empty['id']}", w.admin_user).status_code == 404
+    mgr = w.user("area_manager", "regions", [w.region_b])
+    assert w.call("DELETE", f"/system/regions/{w.region_b}", mgr).status_code == 403

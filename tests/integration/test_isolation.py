@@ -221,6 +221,7 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("GET", "/system/regions"): not_store_data("GET", "/system/regions"),
     ("POST", "/system/regions"): not_store_data("POST", "/system/regions"),
     ("PUT", "/system/regions/{region_id}"): not_store_data("PUT", "/system/regions/{region_id}"),
+    ("DELETE", "/system/regions/{region_id}"): not_store_data("DELETE", "/system/regions/{region_id}"),
     ("GET", "/system/stores"): lists_without_b("/system/stores", {"limit": "500"}),
     ("POST", "/system/stores"): not_store_data("POST", "/system/stores"),
     ("GET", "/system/stores/{store_id}"): hidden("GET", "/system/stores/{store}"),

@@ -322,6 +322,19 @@ def update_region(db: Database, who: Principal, region_id: str, name: str, versi
         return row
 
 
+def delete_region(db: Database, who: Principal, region_id: str) -> None:
+    """Only an empty region goes; stores are closed (status), never deleted: their history stays."""
+    _hq_only(who)
+    with db.transaction() as uow:
+        used = uow.one(sql.REGION_IN_USE, {"id": region_id})
+        if used and used["used"]:
+            raise Problem(422, "system.region.in_use", "区域下还有门店或授权，不能删除")
+        row = uow.one(sql.DELETE_REGION, (region_id,))
+        if row is None:
+            raise not_found("system.region.not_found", "找不到该区域")
+        uow.audit("system.region.delete", "region", region_id, before=row)
+
+
 @dataclass(frozen=True)
 class StoreInput:
     code: str

@@ -170,6 +170,12 @@ update region set name = %s, updated_at = now(), version = version + 1 where id 
 returning id, code, name, version
 """
 REGION_VERSION: LiteralString = "select version from region where id = %s"
+REGION_IN_USE: LiteralString = """
+select exists (select 1 from store where region_id = %(id)s)
+    or exists (select 1 from role_binding where scope_type = 'regions' and %(id)s = any (scope_ids))
+    or exists (select 1 from api_key where scope_type = 'regions' and %(id)s = any (scope_ids)) as used
+"""
+DELETE_REGION: LiteralString = "delete from region where id = %s returning id, code, name"
 
 _STORE_COLUMNS: LiteralString = """s.id, s.code, s.name, s.region_id, r.name as region_name, s.address,
        s.business_hours, s.status, s.timezone, s.version"""
