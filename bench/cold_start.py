@@ -50,6 +50,17 @@ def sample(env: dict[str, str]) -> dict[str, Any]:
     return result
 
 
+REFERENCE = "import time; t = time.perf_counter(); import fastapi; print((time.perf_counter() - t) * 1000)"
+
+
+def fastapi_import_ms(samples: int = 5) -> float:
+    """How fast this machine is right now: FastAPI's own import in a fresh process (≈ 150 ms on
+    a quiet 2-core machine of ours; twice that when the host is busy)."""
+    runs = [float(subprocess.run([sys.executable, "-c", REFERENCE], capture_output=True, text=True,
+                                 check=True).stdout) for _ in range(samples)]
+    return round(percentile(runs, 50), 1)
+
+
 def run(samples: int = 15) -> dict[str, Any]:
     with bench_database() as (_, app), tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DB__CONN": app, "REDIS__CONN": "redis://127.0.0.1:6379/14", "APP__DATA_DIR": tmp,
@@ -64,6 +75,7 @@ def run(samples: int = 15) -> dict[str, Any]:
         "first_request_ms_p50": percentile([r["request_ms"] for r in runs], 50),
         "total_ms_p50": percentile(totals, 50),
         "total_ms_p95": percentile(totals, 95),
+        "reference_fastapi_import_ms_p50": fastapi_import_ms(),
         "target_ms": TARGET_MS,
         "met": percentile(totals, 95) < TARGET_MS,
     }
