@@ -18,7 +18,7 @@ from typing import Any
 from ucm import context
 from ucm.adapters.cache import MemoryCache, RedisCache
 from ucm.db import Database
-from ucm.identity import admin, auth, passwords
+from ucm.identity import auth, passwords, users
 from ucm.identity.principal import authenticate
 
 from bench._peers import bench_database, percentile
@@ -48,7 +48,7 @@ def run(n_token: int = 5000, n_login: int = 60) -> dict[str, Any]:
         try:
             user, password = f"bench_{uuid.uuid4().hex[:6]}", "Bench@2026x"
             with context.use(context.system("bench")):
-                admin.ensure_admin(db, user, password)
+                users.ensure_admin(db, user, password)
                 pair = auth.login(db, auth.Settings(SECRET), user, password, None)
             header = f"Bearer {pair.access_token}"
             results: dict[str, Any] = {}

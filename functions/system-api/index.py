@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ucm import health, uploads
 from ucm.bootstrap import container
 from ucm.fc.app import FunctionApp
-from ucm.identity import admin, auth
+from ucm.identity import api_keys, audit_log, auth, grants, org, roles, users
 from ucm.identity.principal import Principal
 from ucm.times import aware
 from ucm.web_auth import require
@@ -139,8 +139,8 @@ class GrantIn(In):
     scope_type: ScopeType
     scope_ids: list[str] = Field(default_factory=list, max_length=1000)
 
-    def grant(self) -> admin.Grant:
-        return admin.Grant(self.role_code, self.scope_type, tuple(self.scope_ids))
+    def grant(self) -> grants.Grant:
+        return grants.Grant(self.role_code, self.scope_type, tuple(self.scope_ids))
 
 
 class UserIn(In):
@@ -163,39 +163,39 @@ class PasswordResetIn(In):
 @app.route("/system/users", methods=["GET"], summary="用户列表", tags=["system"])
 def list_users(q: str | None = None, status: str | None = None, limit: int | None = None,
                cursor: str | None = None, who: Principal = require("system.user.read")) -> dict[str, Any]:
-    return admin.list_users(container().db, who, q, status, limit, cursor)
+    return users.list_users(container().db, who, q, status, limit, cursor)
 
 
 @app.route("/system/users", methods=["POST"], summary="新建用户", tags=["system"], status_code=201)
 def create_user(body: UserIn, who: Principal = require("system.user.write")) -> dict[str, Any]:
     c = container()
-    return admin.create_user(c.db, c.cache, who, body.username, body.display_name, body.password,
+    return users.create_user(c.db, c.cache, who, body.username, body.display_name, body.password,
                              [b.grant() for b in body.bindings])
 
 
 @app.route("/system/users/{user_id}", methods=["GET"], summary="用户详情", tags=["system"])
 def get_user(user_id: str, who: Principal = require("system.user.read")) -> dict[str, Any]:
-    return admin.get_user(container().db, who, user_id)
+    return users.get_user(container().db, who, user_id)
 
 
 @app.route("/system/users/{user_id}", methods=["PUT"], summary="修改用户", tags=["system"])
 def update_user(user_id: str, body: UserUpdateIn, who: Principal = require("system.user.write")) -> dict[str, Any]:
     c = container()
-    return admin.update_user(c.db, c.cache, who, user_id, body.display_name, body.status, body.version)
+    return users.update_user(c.db, c.cache, who, user_id, body.display_name, body.status, body.version)
 
 
 @app.route("/system/users/{user_id}/bindings", methods=["POST"], summary="授予角色与数据范围", tags=["system"],
            status_code=201)
 def add_binding(user_id: str, body: GrantIn, who: Principal = require("system.user.write")) -> dict[str, Any]:
     c = container()
-    return admin.add_binding(c.db, c.cache, who, user_id, body.grant())
+    return users.add_binding(c.db, c.cache, who, user_id, body.grant())
 
 
 @app.route("/system/users/{user_id}/bindings/{binding_id}", methods=["DELETE"], summary="撤销授权",
            tags=["system"], status_code=204)
 def remove_binding(user_id: str, binding_id: str, who: Principal = require("system.user.write")) -> Response:
     c = container()
-    admin.remove_binding(c.db, c.cache, who, user_id, binding_id)
+    users.remove_binding(c.db, c.cache, who, user_id, binding_id)
     return Response(status_code=204)
 
 
@@ -203,7 +203,7 @@ def remove_binding(user_id: str, binding_id: str, who: Principal = require("syst
            status_code=204)
 def reset_password(user_id: str, body: PasswordResetIn, who: Principal = require("system.user.write")) -> Response:
     c = container()
-    admin.reset_password(c.db, c.cache, who, user_id, body.password)
+    users.reset_password(c.db, c.cache, who, user_id, body.password)
     return Response(status_code=204)
 
 
@@ -224,23 +224,23 @@ class RoleUpdateIn(In):
 
 @app.route("/system/permissions", methods=["GET"], summary="权限清单", tags=["system"])
 def list_permissions(who: Principal = require("system.role.read")) -> list[dict[str, Any]]:
-    return admin.list_permissions(container().db)
+    return roles.list_permissions(container().db)
 
 
 @app.route("/system/roles", methods=["GET"], summary="角色列表", tags=["system"])
 def list_roles(who: Principal = require("system.role.read")) -> list[dict[str, Any]]:
-    return admin.list_roles(container().db)
+    return roles.list_roles(container().db)
 
 
 @app.route("/system/roles", methods=["POST"], summary="新建自定义角色", tags=["system"], status_code=201)
 def create_role(body: RoleIn, who: Principal = require("system.role.write")) -> dict[str, Any]:
-    return admin.create_role(container().db, who, body.code, body.name, body.permissions)
+    return roles.create_role(container().db, who, body.code, body.name, body.permissions)
 
 
 @app.route("/system/roles/{code}", methods=["PUT"], summary="修改自定义角色", tags=["system"])
 def update_role(code: str, body: RoleUpdateIn, who: Principal = require("system.role.write")) -> dict[str, Any]:
     c = container()
-    return admin.update_role(c.db, c.cache, who, code, body.name, body.permissions, body.version)
+    return roles.update_role(c.db, c.cache, who, code, body.name, body.permissions, body.version)
 
 
 # --- regions and stores ------------------------------------------------------------------------------
@@ -265,8 +265,8 @@ class StoreIn(In):
     status: Literal["active", "preparing", "closed"] = "active"
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
 
-    def store(self) -> admin.StoreInput:
-        return admin.StoreInput(self.code, self.name, self.region_id, self.address, self.business_hours,
+    def store(self) -> org.StoreInput:
+        return org.StoreInput(self.code, self.name, self.region_id, self.address, self.business_hours,
                                 self.status, self.timezone)
 
 
@@ -276,24 +276,24 @@ class StoreUpdateIn(StoreIn):
 
 @app.route("/system/regions", methods=["GET"], summary="区域列表", tags=["system"])
 def list_regions(who: Principal = require("system.store.read")) -> dict[str, Any]:
-    return admin.list_regions(container().db)
+    return org.list_regions(container().db)
 
 
 @app.route("/system/regions", methods=["POST"], summary="新建区域", tags=["system"], status_code=201)
 def create_region(body: RegionIn, who: Principal = require("system.store.write")) -> dict[str, Any]:
-    return admin.create_region(container().db, who, body.code, body.name)
+    return org.create_region(container().db, who, body.code, body.name)
 
 
 @app.route("/system/regions/{region_id}", methods=["PUT"], summary="修改区域", tags=["system"])
 def update_region(region_id: str, body: RegionUpdateIn,
                   who: Principal = require("system.store.write")) -> dict[str, Any]:
-    return admin.update_region(container().db, who, region_id, body.name, body.version)
+    return org.update_region(container().db, who, region_id, body.name, body.version)
 
 
 @app.route("/system/regions/{region_id}", methods=["DELETE"], summary="删除空区域", tags=["system"],
            status_code=204)
 def delete_region(region_id: str, who: Principal = require("system.store.write")) -> Response:
-    admin.delete_region(container().db, who, region_id)
+    org.delete_region(container().db, who, region_id)
     return Response(status_code=204)
 
 
@@ -301,22 +301,22 @@ def delete_region(region_id: str, who: Principal = require("system.store.write")
 def list_stores(region_id: str | None = None, status: str | None = None, q: str | None = None,
                 limit: int | None = None, cursor: str | None = None,
                 who: Principal = require("system.store.read")) -> dict[str, Any]:
-    return admin.list_stores(container().db, region_id, status, q, limit, cursor)
+    return org.list_stores(container().db, region_id, status, q, limit, cursor)
 
 
 @app.route("/system/stores", methods=["POST"], summary="新建门店", tags=["system"], status_code=201)
 def create_store(body: StoreIn, who: Principal = require("system.store.write")) -> dict[str, Any]:
-    return admin.create_store(container().db, who, body.store())
+    return org.create_store(container().db, who, body.store())
 
 
 @app.route("/system/stores/{store_id}", methods=["GET"], summary="门店详情", tags=["system"])
 def get_store(store_id: str, who: Principal = require("system.store.read")) -> dict[str, Any]:
-    return admin.get_store(container().db, store_id)
+    return org.get_store(container().db, store_id)
 
 
 @app.route("/system/stores/{store_id}", methods=["PUT"], summary="修改门店", tags=["system"])
 def update_store(store_id: str, body: StoreUpdateIn, who: Principal = require("system.store.write")) -> dict[str, Any]:
-    return admin.update_store(container().db, who, store_id, body.store(), body.version)
+    return org.update_store(container().db, who, store_id, body.store(), body.version)
 
 
 # --- API keys ----------------------------------------------------------------------------------------
@@ -331,20 +331,20 @@ class ApiKeyIn(In):
 
 @app.route("/system/api-keys", methods=["GET"], summary="API 密钥列表", tags=["system"])
 def list_api_keys(who: Principal = require("system.apikey.read")) -> dict[str, Any]:
-    return admin.list_api_keys(container().db)
+    return api_keys.list_api_keys(container().db)
 
 
 @app.route("/system/api-keys", methods=["POST"], summary="新建 API 密钥（密钥只显示一次）", tags=["system"],
            status_code=201)
 def create_api_key(body: ApiKeyIn, who: Principal = require("system.apikey.write")) -> dict[str, Any]:
-    return admin.create_api_key(container().db, who, body.name, body.permissions, body.scope_type, body.scope_ids)
+    return api_keys.create_api_key(container().db, who, body.name, body.permissions, body.scope_type, body.scope_ids)
 
 
 @app.route("/system/api-keys/{key_id}", methods=["DELETE"], summary="吊销 API 密钥", tags=["system"],
            status_code=204)
 def revoke_api_key(key_id: str, who: Principal = require("system.apikey.write")) -> Response:
     c = container()
-    admin.revoke_api_key(c.db, c.cache, who, key_id)
+    api_keys.revoke_api_key(c.db, c.cache, who, key_id)
     return Response(status_code=204)
 
 
@@ -357,12 +357,12 @@ def list_audit(actor: str | None = None, action: str | None = None, target_type:
                from_: datetime | None = Query(default=None, alias="from"), to: datetime | None = None,
                limit: int | None = None, cursor: str | None = None, format: Literal["json", "csv"] = "json",
                who: Principal = require("system.audit.read")) -> Any:
-    f = admin.AuditFilter(actor, action, target_type, target_id, store_id, aware(from_), aware(to))
+    f = audit_log.AuditFilter(actor, action, target_type, target_id, store_id, aware(from_), aware(to))
     db = container().db
     if format == "csv":
-        return Response(admin.export_audit_csv(db, f), media_type="text/csv; charset=utf-8",
+        return Response(audit_log.export_audit_csv(db, f), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=audit.csv"})
-    return admin.list_audit(db, f, limit, cursor)
+    return audit_log.list_audit(db, f, limit, cursor)
 
 
 handler = app.handler

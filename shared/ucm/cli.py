@@ -125,11 +125,11 @@ def _cmd_create_admin(args: argparse.Namespace) -> int:
 
     from ucm.bootstrap import container
     from ucm.errors import Problem
-    from ucm.identity import admin
+    from ucm.identity import users
 
     password = args.password or getpass.getpass("新管理员密码：")
     try:
-        created = admin.ensure_admin(container().db, args.username, password)
+        created = users.ensure_admin(container().db, args.username, password)
     except Problem as p:
         print(f"{p.title}：{'；'.join(e.message for e in p.errors)}", file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ import logging
 
 from ucm import context
 from ucm.bootstrap import Container
-from ucm.identity import admin, permissions
+from ucm.identity import org, permissions, users
 from ucm.identity.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -27,16 +27,16 @@ _SYSTEM = Principal("user", "demo", "演示数据", permissions.CODES, True, fro
 
 def seed(c: Container) -> None:
     with context.use(context.system("demo", actor="system:demo")):
-        if admin.ensure_admin(c.db, ADMIN_USER, ADMIN_PASSWORD):
+        if users.ensure_admin(c.db, ADMIN_USER, ADMIN_PASSWORD):
             log.info("demo data: admin created", extra={"fields": {"username": ADMIN_USER}})
-        regions = {r["code"]: r["id"] for r in admin.list_regions(c.db)["items"]}
+        regions = {r["code"]: r["id"] for r in org.list_regions(c.db)["items"]}
         for code, name in REGIONS:
             if code not in regions:
-                regions[code] = admin.create_region(c.db, _SYSTEM, code, name)["id"]
-        stores = {s["code"] for s in admin.list_stores(c.db, None, None, None, 500, None)["items"]}
+                regions[code] = org.create_region(c.db, _SYSTEM, code, name)["id"]
+        stores = {s["code"] for s in org.list_stores(c.db, None, None, None, 500, None)["items"]}
         for code, name, region, address in STORES:
             if code not in stores:
-                admin.create_store(c.db, _SYSTEM, admin.StoreInput(code, name, regions[region], address,
+                org.create_store(c.db, _SYSTEM, org.StoreInput(code, name, regions[region], address,
                                                                    "07:00-23:00", "active", "Asia/Shanghai"))
     if c.objects.head(WELCOME_KEY) is None:
         c.objects.put(WELCOME_KEY, WELCOME.encode(), "text/plain; charset=utf-8")

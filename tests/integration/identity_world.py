@@ -11,7 +11,7 @@ from ucm import context
 from ucm.db import Database
 from ucm.fc.app import FunctionApp
 from ucm.fc.testing import Client, HttpResult
-from ucm.identity import admin, permissions
+from ucm.identity import org, permissions, users
 from ucm.identity.principal import Principal
 
 PASSWORD = "Store@2026x"
@@ -36,18 +36,18 @@ class World:
 
     def build(self) -> World:
         with context.use(context.system("test")):
-            self.region_a = admin.create_region(self.db, ROOT_PRINCIPAL, uniq("RA"), "华东测试")["id"]
-            self.region_b = admin.create_region(self.db, ROOT_PRINCIPAL, uniq("RB"), "华南测试")["id"]
+            self.region_a = org.create_region(self.db, ROOT_PRINCIPAL, uniq("RA"), "华东测试")["id"]
+            self.region_b = org.create_region(self.db, ROOT_PRINCIPAL, uniq("RB"), "华南测试")["id"]
             self.store_a = self._store(self.region_a, "徐汇测试店")
             self.store_a2 = self._store(self.region_a, "浦东测试店")
             self.store_b = self._store(self.region_b, "天河测试店")
             self.admin_user = uniq("hq")
-            admin.ensure_admin(self.db, self.admin_user, PASSWORD)
+            users.ensure_admin(self.db, self.admin_user, PASSWORD)
         return self
 
     def _store(self, region: str, name: str) -> str:
-        s = admin.StoreInput(uniq("S"), name, region, "测试地址", "07:00-23:00", "active", "Asia/Shanghai")
-        return str(admin.create_store(self.db, ROOT_PRINCIPAL, s)["id"])
+        s = org.StoreInput(uniq("S"), name, region, "测试地址", "07:00-23:00", "active", "Asia/Shanghai")
+        return str(org.create_store(self.db, ROOT_PRINCIPAL, s)["id"])
 
     # --- calls ---------------------------------------------------------------------------------
 

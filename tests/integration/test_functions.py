@@ -40,10 +40,10 @@ def wired(any_db: Database, olap: ClickHouseOlap, tmp_path: Path) -> Iterator[bo
 @pytest.fixture
 def auth(apps: dict[str, FunctionApp], wired: bootstrap.Container) -> dict[str, str]:
     """A logged-in HQ admin's header (uploads need the files.upload permission)."""
-    from ucm.identity import admin
+    from ucm.identity import users
 
     name = f"hq_{uuid.uuid4().hex[:8]}"
-    admin.ensure_admin(wired.db, name, "Upload@2026x")
+    users.ensure_admin(wired.db, name, "Upload@2026x")
     r = client(apps, "system-api").http.post("/auth/login", json_body={"username": name, "password": "Upload@2026x"})
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
