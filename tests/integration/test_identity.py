@@ -281,3 +281,17 @@ def test_regions_delete_only_when_empty(w: World) -> None:
     assert w.call("DELETE", f"/system/regions/{empty['id']}", w.admin_user).status_code == 404
     mgr = w.user("area_manager", "regions", [w.region_b])
     assert w.call("DELETE", f"/system/regions/{w.region_b}", mgr).status_code == 403
+
+
+def test_requests_still_work_when_the_cache_is_down(w: World) -> None:
+    """Redis down costs speed, not logins: tokens are checked against the database."""
+    from ucm.adapters.cache import RedisCache
+    from ucm.identity.principal import authenticate
+
+    token = w.token(w.admin_user)
+    dead = RedisCache("redis://127.0.0.1:1/0", timeout_s=0.2)
+    try:
+        who = authenticate(w.db, dead, w_secret(), f"Bearer {token}")
+        assert who.all_stores and who.can("system.user.write")
+    finally:
+        dead.close()

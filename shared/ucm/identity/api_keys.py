@@ -9,7 +9,7 @@ from ucm.db import Database
 from ucm.errors import not_found
 from ucm.identity import sql, tokens
 from ucm.identity.grants import Refused, audited, check_grant
-from ucm.identity.principal import API_KEY_PREFIX, Principal, api_key_key
+from ucm.identity.principal import API_KEY_PREFIX, Principal, api_key_key, cache_delete
 from ucm.identity.roles import check_permissions
 from ucm.ports import Cache
 
@@ -48,4 +48,4 @@ def revoke_api_key(db: Database, cache: Cache, who: Principal, key_id: str) -> N
                 raise not_found("system.apikey.not_found", "找不到该 API 密钥")
             return  # already revoked: revoking again changes nothing
         uow.audit("system.apikey.revoke", "api_key", key_id)
-    cache.delete(api_key_key(row["prefix"]))
+    cache_delete(cache, api_key_key(row["prefix"]))

@@ -10,7 +10,7 @@ from ucm import context
 from ucm.db import Database, UnitOfWork
 from ucm.errors import Problem, bad_request
 from ucm.identity import passwords, sql, tokens, totp
-from ucm.identity.principal import Principal, forget_grants, session_key, unauthenticated
+from ucm.identity.principal import Principal, cache_set, forget_grants, session_key, unauthenticated
 from ucm.ports import Cache
 
 MAX_FAILED = 5
@@ -123,12 +123,12 @@ def logout(db: Database, cache: Cache, who: Principal) -> None:
     with db.transaction() as uow:
         uow.execute(sql.REVOKE_SESSION, (who.session_id,))
         uow.audit("auth.logout", "auth_session", who.session_id)
-    cache.set(session_key(who.session_id), b"0", 3600)
+    cache_set(cache, session_key(who.session_id), b"0", 3600)
 
 
 def revoke_user_sessions(uow: UnitOfWork, cache: Cache, user_id: str) -> None:
     for row in uow.all(sql.REVOKE_USER_SESSIONS, (user_id,)):
-        cache.set(session_key(row["id"]), b"0", 3600)
+        cache_set(cache, session_key(row["id"]), b"0", 3600)
     forget_grants(cache, user_id)
 
 

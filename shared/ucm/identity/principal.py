@@ -4,8 +4,10 @@ the scope set-up stay well under a millisecond."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,8 @@ from ucm.db import Database
 from ucm.errors import Problem
 from ucm.identity import sql, tokens
 from ucm.ports import Cache
+
+log = logging.getLogger(__name__)
 
 GRANTS_TTL_S = 30.0  # region → store expansion follows store moves within this time
 SESSION_TTL_S = 60.0
@@ -76,6 +80,20 @@ class Grants:
         return cls(d["u"], d["d"], d["a"], frozenset(d["p"]), d["g"], frozenset(d["s"]), frozenset(d["r"]))
 
 
+def cache_get(cache: Cache, key: str) -> bytes | None:
+    """A cache that is down only costs speed: the database answers instead."""
+    try:
+        return cache.get(key)
+    except ConnectionError:
+        log.warning("cache unavailable; reading from the database", extra={"fields": {"key": key.split(":")[0]}})
+        return None
+
+
+def cache_set(cache: Cache, key: str, value: bytes, ttl_s: float) -> None:
+    with contextlib.suppress(ConnectionError):
+        cache.set(key, value, ttl_s)
+
+
 def grants_key(user_id: str) -> str:
     return f"grants:{user_id}"
 
@@ -104,18 +122,24 @@ def load_grants(db: Database, user_id: str) -> Grants | None:
 
 
 def cached_grants(db: Database, cache: Cache, user_id: str) -> Grants | None:
-    raw = cache.get(grants_key(user_id))
+    raw = cache_get(cache, grants_key(user_id))
     if raw is not None:
         return Grants.from_json(raw)
     grants = load_grants(db, user_id)
     if grants is not None:
-        cache.set(grants_key(user_id), grants.to_json(), GRANTS_TTL_S)
+        cache_set(cache, grants_key(user_id), grants.to_json(), GRANTS_TTL_S)
     return grants
 
 
+def cache_delete(cache: Cache, *keys: str) -> None:
+    """Invalidation after a committed change; with the cache down, entries expire by TTL."""
+    if keys:
+        with contextlib.suppress(ConnectionError):
+            cache.delete(*keys)
+
+
 def forget_grants(cache: Cache, *user_ids: str) -> None:
-    if user_ids:
-        cache.delete(*(grants_key(u) for u in user_ids))
+    cache_delete(cache, *(grants_key(u) for u in user_ids))
 
 
 def session_key(session_id: str) -> str:
@@ -123,13 +147,13 @@ def session_key(session_id: str) -> str:
 
 
 def session_live(db: Database, cache: Cache, session_id: str) -> bool:
-    raw = cache.get(session_key(session_id))
+    raw = cache_get(cache, session_key(session_id))
     if raw is not None:
         return raw == b"1"
     with db.transaction(context.system("identity")) as uow:
         row = uow.one(sql.SESSION_STATE, (session_id,))
     live = bool(row and row["live"])
-    cache.set(session_key(session_id), b"1" if live else b"0", SESSION_TTL_S)
+    cache_set(cache, session_key(session_id), b"1" if live else b"0", SESSION_TTL_S)
     return live
 
 
@@ -160,7 +184,7 @@ def from_api_key(db: Database, cache: Cache, key: str) -> Principal:
     if not key.startswith(API_KEY_PREFIX) or "." not in key:
         raise unauthenticated("auth.api_key_invalid", "API 密钥无效")
     prefix = key.split(".", 1)[0]
-    raw = cache.get(api_key_key(prefix))
+    raw = cache_get(cache, api_key_key(prefix))
     if raw is None:
         with db.transaction(context.system("identity")) as uow:
             row = uow.one(sql.API_KEY_BY_PREFIX, (prefix,))
@@ -169,15 +193,15 @@ def from_api_key(db: Database, cache: Cache, key: str) -> Principal:
         data = {"id": row["id"], "name": row["name"], "hash": row["key_hash"], "p": row["permissions"],
                 "g": row["scope_type"] == "global", "s": row["store_ids"], "revoked": row["revoked_at"] is not None}
         raw = json.dumps(data, ensure_ascii=False).encode()
-        cache.set(api_key_key(prefix), raw, GRANTS_TTL_S)
+        cache_set(cache, api_key_key(prefix), raw, GRANTS_TTL_S)
     data = json.loads(raw)
     if not hmac.compare_digest(data["hash"], tokens.digest(key)):
         raise unauthenticated("auth.api_key_invalid", "API 密钥无效")
     if data["revoked"]:
         raise unauthenticated("auth.api_key_revoked", "API 密钥已被吊销")
     touched = f"apikey:touched:{data['id']}"
-    if cache.get(touched) is None:
-        cache.set(touched, b"1", API_KEY_TOUCH_S)
+    if cache_get(cache, touched) is None:
+        cache_set(cache, touched, b"1", API_KEY_TOUCH_S)
         with db.transaction(context.system("identity")) as uow:
             uow.execute(sql.TOUCH_API_KEY, (data["id"],))
     return Principal("api_key", data["id"], data["name"], frozenset(data["p"]), data["g"], frozenset(data["s"]))
