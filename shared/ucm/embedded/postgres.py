@@ -111,10 +111,13 @@ class EmbeddedPostgres:
             self.pgdata.mkdir()
             if user:
                 _open_path_for(user, self.pgdata)
-            self._cmd(
+            init = self._cmd(
                 [_bin("initdb"), "-D", str(self.pgdata), "-U", SUPERUSER, "--auth=trust",
-                 "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]
+                 "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=False
             )
+            if init.returncode != 0:
+                raise RuntimeError(f"embedded PostgreSQL: initdb failed in {self.pgdata}: "
+                                   f"{(init.stderr or init.stdout)[-2000:]}")
         elif user:
             _open_path_for(user, self.pgdata)
         if self.is_running():
