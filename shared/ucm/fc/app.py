@@ -212,16 +212,18 @@ class FunctionApp:
                 return out
         except MalformedEvent as exc:
             log.warning("malformed event", extra={"fields": {"function": self.name, "code": exc.code}})
-            return self._malformed(event, exc)
+            return self._malformed(exc)
 
-    def _malformed(self, raw: Any, exc: MalformedEvent) -> dict[str, Any]:
+    def _malformed(self, exc: MalformedEvent) -> dict[str, Any]:
+        """An HTTP event gets an HTTP answer (problem+json); other triggers a result object."""
         if exc.code.startswith("fc.http"):
             import json
 
-            body = {"type": "about:blank", "status": 400, "code": exc.code, "title": exc.message,
-                    "detail": None, "request_id": None}
+            from ucm.errors import Problem
+
+            body = json.dumps(Problem(400, exc.code, exc.message).body(None), ensure_ascii=False)
             return {"statusCode": 400, "headers": {"content-type": "application/problem+json"},
-                    "body": json.dumps(body, ensure_ascii=False), "isBase64Encoded": False}
+                    "body": body, "isBase64Encoded": False}
         return _result(400, code=exc.code, message=exc.message)
 
     def _http(self, event: dict[str, Any], fc_context: Any) -> Any:
