@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +48,10 @@ class RelayLoop:
     def stop(self) -> None:
         self.stop_event.set()
         self._thread.join(timeout=10)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def app_role(conninfo: str) -> str | None:
@@ -125,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         log.info("started", extra={"fields": {"url": f"http://{s.app.host}:{s.app.port}",
                                                "functions": sorted(apps)}})
         print(f"UCM-Color 后台已启动：http://{s.app.host}:{s.app.port}  （Ctrl-C 停止）", file=sys.stderr, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its graceful shutdown
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; as an
+        # exception (not a kill) it lets the finally below stop the embedded peers.
+        signal.signal(signal.SIGTERM, _terminate)
+        with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run()
         return 0
     finally:

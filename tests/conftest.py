@@ -138,11 +138,10 @@ class Runner:
                     out.append(json.loads(line))
         return out
 
-    def stop(self, timeout_s: float = 30) -> int:
-        import signal
-
+    def stop(self, timeout_s: float = 30, sig: int = 2) -> int:
+        """Ctrl-C (SIGINT) by default; SIGTERM is what FC, docker and systemd send."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout_s)
             except Exception:

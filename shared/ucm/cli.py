@@ -170,10 +170,29 @@ def main(argv: list[str] | None = None) -> int:
 
     logs.setup("WARNING")
     try:
+        s = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    # A command that had to start the embedded PostgreSQL stops it again; one already running
+    # (a `./dev up` in another terminal) is left alone.
+    pg = None
+    if not s.db.conn:
+        from ucm.embedded.postgres import EmbeddedPostgres
+
+        pg = EmbeddedPostgres(s.app.data_dir / "pg")
+        pg = None if pg.is_running() else pg
+    try:
         return int(args.fn(args))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    finally:
+        if pg is not None:
+            from ucm.bootstrap import reset
+
+            reset(None)
+            pg.stop()
 
 
 if __name__ == "__main__":

@@ -65,3 +65,12 @@ def test_create_admin_then_login(tmp_path: Path) -> None:
             assert pair.user["username"] == "boss"
         finally:
             db.close()
+
+
+def test_migrate_on_embedded_defaults_leaves_no_server_running(tmp_path: Path) -> None:
+    from ucm.embedded.postgres import EmbeddedPostgres
+
+    out = ucm("migrate", env={"APP__DATA_DIR": str(tmp_path), "DB__CONN": "", "DB__ADMIN_CONN": ""})
+    assert out.returncode == 0, out.stderr
+    pg = EmbeddedPostgres(tmp_path / "pg")
+    assert (tmp_path / "pg" / "PG_VERSION").exists() and not pg.is_running()

@@ -4,6 +4,7 @@ and a clean stop on Ctrl-C."""
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -124,7 +125,7 @@ def test_ctrl_c_stops_everything(runner: Runner) -> None:
     assert leftovers == []
 
 
-def test_data_survives_a_restart(runner: Runner) -> None:
+def test_data_survives_a_restart_and_sigterm_stops_cleanly(runner: Runner) -> None:
     assert runner.proc.poll() is not None  # stopped by the previous test
     again = Runner(runner.data_dir)
     try:
@@ -134,4 +135,6 @@ def test_data_survives_a_restart(runner: Runner) -> None:
         assert n == (1,)
         assert "applied postgres migration" not in again.log()  # nothing left to migrate
     finally:
-        assert again.stop() == 0
+        assert again.stop(sig=signal.SIGTERM) == 0
+    assert "UCM-Color 后台已停止" in again.log()
+    assert not EmbeddedPostgres(runner.data_dir / "pg").is_running()
