@@ -1,7 +1,6 @@
 import { useCallback, useMemo, useState } from 'react';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Alert, App, Button, Form, Input, Modal, Popconfirm, Select, Space, Tag, Tooltip, Typography } from 'antd';
-import { DownloadOutlined, PlusOutlined } from '@ant-design/icons';
 import { errorMessage } from '../../api/client';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKey, type ScopeType } from '../../api/identity';
 import { useAuth } from '../../auth/AuthContext';
@@ -13,6 +12,7 @@ import { useCursorList } from '../../hooks/useCursorList';
 import { usePermissions, useRegions, useStoreOptions } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { downloadCsv } from '../../utils/csv';
+import { listActions } from '../../components/ListActions';
 import { formatDateTime } from '../../utils/format';
 import { applyApiErrors } from '../../utils/formErrors';
 
@@ -242,37 +242,24 @@ export default function ApiKeysPage() {
         headerTitle="API 密钥"
         pager={{ limit, setLimit }}
         rowTestId={(k) => `apikey-row-${k.id}`}
-        toolBar={[
-          <Button
-            key="export"
-            icon={<DownloadOutlined />}
-            onClick={() =>
-              downloadCsv(
-                `api-keys-${Date.now()}.csv`,
-                ['名称', '密钥前缀', '状态', '范围', '权限', '创建时间', '最近使用', '吊销时间'],
-                list.items.map((k) => [
-                  k.name,
-                  k.prefix,
-                  k.revoked_at ? '已吊销' : '有效',
-                  scopeText(k.scope_type, k.scope_ids, regionsById, storesById),
-                  k.permissions.join(' '),
-                  formatDateTime(k.created_at),
-                  formatDateTime(k.last_used_at),
-                  formatDateTime(k.revoked_at),
-                ]),
-              )
-            }
-          >
-            导出
-          </Button>,
-          ...(writable
-            ? [
-                <Button key="create" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="apikey-create">
-                  新建
-                </Button>,
-              ]
-            : []),
-        ]}
+        toolBar={listActions({
+          onExport: () =>
+            downloadCsv(
+              `api-keys-${Date.now()}.csv`,
+              ['名称', '密钥前缀', '状态', '范围', '权限', '创建时间', '最近使用', '吊销时间'],
+              list.items.map((k) => [
+                k.name,
+                k.prefix,
+                k.revoked_at ? '已吊销' : '有效',
+                scopeText(k.scope_type, k.scope_ids, regionsById, storesById),
+                k.permissions.join(' '),
+                formatDateTime(k.created_at),
+                formatDateTime(k.last_used_at),
+                formatDateTime(k.revoked_at),
+              ]),
+            ),
+          create: writable && { label: '新建', testId: 'apikey-create', onClick: () => setCreating(true) },
+        })}
       />
       {writable && (
         <>

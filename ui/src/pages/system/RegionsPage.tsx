@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Alert, App, Button, Form, Input, Modal, Typography } from 'antd';
-import { DownloadOutlined, PlusOutlined } from '@ant-design/icons';
 import { isApiError } from '../../api/client';
 import { createRegion, listRegions, updateRegion, type Region } from '../../api/identity';
 import { useAuth } from '../../auth/AuthContext';
@@ -11,6 +10,8 @@ import VersionConflictAlert from '../../components/VersionConflictAlert';
 import { useCursorList } from '../../hooks/useCursorList';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { downloadCsv } from '../../utils/csv';
+import { listActions } from '../../components/ListActions';
+import { useEditor } from '../../hooks/useEditor';
 import { applyApiErrors } from '../../utils/formErrors';
 
 const FILTER_KEYS = ['q'] as const;
@@ -102,9 +103,8 @@ export default function RegionsPage() {
     return { items: q ? all.filter((r) => r.code.toLowerCase().includes(q) || r.name.toLowerCase().includes(q)) : all, next_cursor: null };
   }, [filters]);
   const list = useCursorList<Region>(fetchPage, filterKey, 500);
-  const [editId, setEditId] = useState<string | null>(null);
-  const [creating, setCreating] = useState(false);
-  const editing = editId ? list.items.find((r) => r.id === editId) ?? null : null;
+  const editor = useEditor<string>();
+  const editing = editor.target ? list.items.find((r) => r.id === editor.target) ?? null : null;
 
   const columns: ProColumns<Region>[] = [
     { title: '区域编码', dataIndex: 'code', key: 'code', render: (_, r) => <Typography.Text strong>{r.code}</Typography.Text> },
@@ -115,7 +115,7 @@ export default function RegionsPage() {
             title: '操作',
             key: 'actions',
             render: (_: unknown, r: Region) => (
-              <Button type="link" size="small" onClick={() => setEditId(r.id)} data-testid={`region-edit-${r.code}`}>
+              <Button type="link" size="small" onClick={() => editor.open(r.id)} data-testid={`region-edit-${r.code}`}>
                 编辑
               </Button>
             ),
@@ -139,32 +139,17 @@ export default function RegionsPage() {
         persistenceKey="ucm.system.regions.columns"
         headerTitle="区域列表"
         rowTestId={(r) => `region-row-${r.code}`}
-        toolBar={[
-          <Button key="export" icon={<DownloadOutlined />} onClick={() => downloadCsv(`regions-${Date.now()}.csv`, ['区域编码', '区域名称'], list.items.map((r) => [r.code, r.name]))}>
-            导出
-          </Button>,
-          ...(writable
-            ? [
-                <Button key="create" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="region-create">
-                  新建区域
-                </Button>,
-              ]
-            : []),
-        ]}
+        toolBar={listActions({
+          onExport: () => downloadCsv(`regions-${Date.now()}.csv`, ['区域编码', '区域名称'], list.items.map((r) => [r.code, r.name])),
+          create: writable && { label: '新建区域', testId: 'region-create', onClick: editor.create },
+        })}
       />
       {writable && (
         <RegionModal
           region={editing}
-          creating={creating}
-          onClose={() => {
-            setEditId(null);
-            setCreating(false);
-          }}
-          onSaved={() => {
-            setEditId(null);
-            setCreating(false);
-            list.reload();
-          }}
+          creating={editor.creating}
+          onClose={editor.close}
+          onSaved={() => editor.saved(list.reload)}
           onRefresh={list.reload}
           refreshing={list.loading}
         />

@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Alert, App, Button, Drawer, Form, Input, Space, Tag, Tooltip, Typography } from 'antd';
-import { DownloadOutlined, PlusOutlined } from '@ant-design/icons';
 import { isApiError } from '../../api/client';
 import { createRole, listRoles, updateRole, type Permission, type Role } from '../../api/identity';
 import { useAuth } from '../../auth/AuthContext';
@@ -13,6 +12,8 @@ import { useCursorList } from '../../hooks/useCursorList';
 import { usePermissions } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { downloadCsv } from '../../utils/csv';
+import { listActions } from '../../components/ListActions';
+import { useEditor } from '../../hooks/useEditor';
 import { applyApiErrors } from '../../utils/formErrors';
 
 const FILTER_KEYS = ['q'] as const;
@@ -132,9 +133,8 @@ export default function RolesPage() {
     return { items: q ? all.filter((r) => r.code.toLowerCase().includes(q) || r.name.toLowerCase().includes(q)) : all, next_cursor: null };
   }, [filters]);
   const list = useCursorList<Role>(fetchPage, filterKey, 500);
-  const [openCode, setOpenCode] = useState<string | null>(null);
-  const [creating, setCreating] = useState(false);
-  const role = openCode ? list.items.find((r) => r.code === openCode) ?? null : null;
+  const editor = useEditor<string>();
+  const role = editor.target ? list.items.find((r) => r.code === editor.target) ?? null : null;
 
   const columns: ProColumns<Role>[] = [
     { title: '角色编码', dataIndex: 'code', key: 'code', render: (_, r) => <Typography.Text code>{r.code}</Typography.Text> },
@@ -162,7 +162,7 @@ export default function RolesPage() {
       key: 'actions',
       fixed: 'right',
       render: (_, r) => (
-        <Button type="link" size="small" onClick={() => setOpenCode(r.code)} data-testid={`role-open-${r.code}`}>
+        <Button type="link" size="small" onClick={() => editor.open(r.code)} data-testid={`role-open-${r.code}`}>
           {writable && !r.builtin ? '编辑' : '查看'}
         </Button>
       ),
@@ -184,43 +184,23 @@ export default function RolesPage() {
         persistenceKey="ucm.system.roles.columns"
         headerTitle="角色列表"
         rowTestId={(r) => `role-row-${r.code}`}
-        toolBar={[
-          <Button
-            key="export"
-            icon={<DownloadOutlined />}
-            onClick={() =>
-              downloadCsv(
-                `roles-${Date.now()}.csv`,
-                ['角色编码', '角色名称', '类型', '权限'],
-                list.items.map((r) => [r.code, r.name, r.builtin ? '内置' : '自定义', r.permissions.join(' ')]),
-              )
-            }
-          >
-            导出
-          </Button>,
-          ...(writable
-            ? [
-                <Button key="create" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="role-create">
-                  新建角色
-                </Button>,
-              ]
-            : []),
-        ]}
+        toolBar={listActions({
+          onExport: () =>
+            downloadCsv(
+              `roles-${Date.now()}.csv`,
+              ['角色编码', '角色名称', '类型', '权限'],
+              list.items.map((r) => [r.code, r.name, r.builtin ? '内置' : '自定义', r.permissions.join(' ')]),
+            ),
+          create: writable && { label: '新建角色', testId: 'role-create', onClick: editor.create },
+        })}
       />
       <RoleDrawer
         permissions={permissions}
         permissionsLoading={permissionsLoading}
         role={role}
-        creating={creating}
-        onClose={() => {
-          setOpenCode(null);
-          setCreating(false);
-        }}
-        onSaved={() => {
-          setOpenCode(null);
-          setCreating(false);
-          list.reload();
-        }}
+        creating={editor.creating}
+        onClose={editor.close}
+        onSaved={() => editor.saved(list.reload)}
         onRefresh={list.reload}
         refreshing={list.loading}
       />

@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Alert, App, Button, Form, Input, Modal, Select, Tag, TimePicker, Typography } from 'antd';
-import { DownloadOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import '../../utils/format'; // dayjs plugins (customParseFormat)
 import { errorMessage, isApiError } from '../../api/client';
@@ -14,6 +13,8 @@ import { useCursorList } from '../../hooks/useCursorList';
 import { useRegions } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { downloadCsv } from '../../utils/csv';
+import { listActions } from '../../components/ListActions';
+import { useEditor } from '../../hooks/useEditor';
 import { applyApiErrors } from '../../utils/formErrors';
 
 export const STORE_STATUS: Record<StoreStatus, { text: string; color: string }> = {
@@ -160,10 +161,9 @@ export default function StoresPage() {
     [filters],
   );
   const list = useCursorList<Store>(fetchPage, filterKey, limit);
-  const [editId, setEditId] = useState<string | null>(null);
-  const [creating, setCreating] = useState(false);
+  const editor = useEditor<string>();
   const [exporting, setExporting] = useState(false);
-  const editing = editId ? list.items.find((s) => s.id === editId) ?? null : null;
+  const editing = editor.target ? list.items.find((s) => s.id === editor.target) ?? null : null;
 
   const columns: ProColumns<Store>[] = [
     { title: '门店编码', dataIndex: 'code', key: 'code', fixed: 'left', render: (_, s) => <Typography.Text strong>{s.code}</Typography.Text> },
@@ -180,7 +180,7 @@ export default function StoresPage() {
             key: 'actions',
             fixed: 'right' as const,
             render: (_: unknown, s: Store) => (
-              <Button type="link" size="small" onClick={() => setEditId(s.id)} data-testid={`store-edit-${s.code}`}>
+              <Button type="link" size="small" onClick={() => editor.open(s.id)} data-testid={`store-edit-${s.code}`}>
                 编辑
               </Button>
             ),
@@ -233,32 +233,18 @@ export default function StoresPage() {
         pager={{ limit, setLimit }}
         defaultHidden={['timezone']}
         rowTestId={(s) => `store-row-${s.code}`}
-        toolBar={[
-          <Button key="export" icon={<DownloadOutlined />} loading={exporting} onClick={() => void exportCsv()}>
-            导出
-          </Button>,
-          ...(writable
-            ? [
-                <Button key="create" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="store-create">
-                  新建门店
-                </Button>,
-              ]
-            : []),
-        ]}
+        toolBar={listActions({
+          onExport: () => void exportCsv(),
+          exporting,
+          create: writable && { label: '新建门店', testId: 'store-create', onClick: editor.create },
+        })}
       />
       {writable && (
         <StoreModal
           store={editing}
-          creating={creating}
-          onClose={() => {
-            setEditId(null);
-            setCreating(false);
-          }}
-          onSaved={() => {
-            setEditId(null);
-            setCreating(false);
-            list.reload();
-          }}
+          creating={editor.creating}
+          onClose={editor.close}
+          onSaved={() => editor.saved(list.reload)}
           onRefresh={list.reload}
           refreshing={list.loading}
         />

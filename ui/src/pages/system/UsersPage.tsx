@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Alert, App, Button, Card, Divider, Form, Input, Modal, Popconfirm, Radio, Select, Space, Tag, Typography } from 'antd';
-import { DeleteOutlined, DownloadOutlined, MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
+import { DeleteOutlined, MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
 import { errorMessage, isApiError } from '../../api/client';
 import {
   addBinding,
@@ -25,6 +25,7 @@ import { useCursorList } from '../../hooks/useCursorList';
 import { useRegions, useRoles, useStoreOptions } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { downloadCsv } from '../../utils/csv';
+import { listActions } from '../../components/ListActions';
 import { formatDateTime } from '../../utils/format';
 import { applyApiErrors } from '../../utils/formErrors';
 
@@ -538,18 +539,11 @@ export default function UsersPage() {
         pager={{ limit, setLimit }}
         rowTestId={(u) => `user-row-${u.username}`}
         rowAttrs={(u) => ({ 'data-user-id': u.id })}
-        toolBar={[
-          <Button key="export" icon={<DownloadOutlined />} loading={exporting} onClick={() => void exportCsv()}>
-            导出
-          </Button>,
-          ...(writable
-            ? [
-                <Button key="create" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="user-create">
-                  新建用户
-                </Button>,
-              ]
-            : []),
-        ]}
+        toolBar={listActions({
+          onExport: () => void exportCsv(),
+          exporting,
+          create: writable && { label: '新建用户', testId: 'user-create', onClick: () => setCreating(true) },
+        })}
       />
       {writable && (
         <>
