@@ -8,6 +8,7 @@
  * handler sends the user to /login.
  */
 import { clearTokens, getTokens, saveTokens, type LoginResult } from '../auth/tokens';
+import { saveBlob } from '../utils/csv';
 
 export interface ProblemFieldError {
   field: string;
@@ -227,15 +228,7 @@ export async function apiDownload(path: string, filename: string, opts: RequestO
   const disposition = res.headers.get('Content-Disposition') ?? '';
   const m = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(disposition);
   const name = m ? decodeURIComponent(m[1] ?? m[2] ?? filename) : filename;
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.style.display = 'none';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(blob, name);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,12 @@ function cell(v: unknown): string {
 
 export function downloadCsv(filename: string, header: string[], rows: unknown[][]): void {
   const text = '\ufeff' + [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  saveBlob(new Blob([text], { type: 'text/csv;charset=utf-8' }), filename);
+}
+
+/** Hand a blob to the browser as a file download. */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
