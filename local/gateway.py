@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote
 
 from ucm.errors import Problem
 from ucm.fc.app import FunctionApp
-from ucm.web import PROBLEM_JSON, Receive, Send
+from ucm.web import PROBLEM_JSON, Receive, Send, header
 
 Scope = MutableMapping[str, Any]
 
@@ -58,8 +58,7 @@ def _navigation(scope: Scope, path: str) -> bool:
     The UI's own calls ask for JSON; in the cloud the UI is served from OSS, so this is local only."""
     if scope["method"] != "GET" or path.startswith(_API_ONLY):
         return False
-    accept = next((bytes(v).decode() for k, v in scope.get("headers") or () if k == b"accept"), "")
-    return accept.startswith("text/html")
+    return (header(scope, b"accept") or "").startswith("text/html")
 
 
 def _wants_page(scope: Scope, path: str) -> bool:
@@ -67,8 +66,7 @@ def _wants_page(scope: Scope, path: str) -> bool:
     client asking for an unknown path gets a 404 problem, not the SPA's index.html."""
     if path == "/" or path.startswith("/assets/") or "." in path.rsplit("/", 1)[-1]:
         return True
-    accept = next((bytes(v).decode() for k, v in scope.get("headers") or () if k == b"accept"), "")
-    return "text/html" in accept
+    return "text/html" in (header(scope, b"accept") or "")
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str,
@@ -165,7 +163,7 @@ class Gateway:
         method = scope["method"]
         if bucket != store.bucket or method not in ("PUT", "GET") or q.get("method", method) != method:
             raise Problem(403, "objects.presign.invalid", "上传/下载链接无效")
-        ctype = next((bytes(v).decode() for k, v in scope["headers"] if k == b"content-type"), None)
+        ctype = header(scope, b"content-type")
         try:
             store.verify_presigned(method, key, q.get("expires", ""), q.get("signature", ""),
                                    ctype if method == "PUT" else None)

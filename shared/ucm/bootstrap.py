@@ -8,11 +8,14 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ucm.config import Settings, settings
 from ucm.db import Database
 from ucm.ports import Cache, EventPublisher, ObjectStore, Olap, Search
+
+if TYPE_CHECKING:
+    from ucm.outbox import Relay
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +148,8 @@ class Container:
         return self._get("objects", make)
 
     @property
-    def relay(self) -> Any:
-        def make() -> Any:
+    def relay(self) -> Relay:
+        def make() -> Relay:
             from ucm.outbox import Relay
 
             relay = Relay(self.db, self.publisher)

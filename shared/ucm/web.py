@@ -110,7 +110,8 @@ def create_api(title: str) -> FastAPI:
     return api
 
 
-def _header(scope: MutableMapping[str, Any], name: bytes) -> str | None:
+def header(scope: MutableMapping[str, Any], name: bytes) -> str | None:
+    """One request header of an ASGI scope (``name`` lower-case bytes)."""
     for k, v in scope.get("headers") or ():
         if k == name:
             return bytes(v).decode("latin-1")
@@ -147,12 +148,12 @@ class InvocationMiddleware:
             return
         started = time.perf_counter()
         fc_ctx = scope.get("fc.context")
-        request_id = (_header(scope, b"x-request-id") or getattr(fc_ctx, "request_id", None)
+        request_id = (header(scope, b"x-request-id") or getattr(fc_ctx, "request_id", None)
                       or context.new_trace_id())[:128]
         client = scope.get("client") or (None, 0)
         ctx = context.Context(trace_id=request_id, source_ip=client[0], function=self.function)
         status = 500
-        length = _header(scope, b"content-length")
+        length = header(scope, b"content-length")
         with context.use(ctx):
             if length and length.isdigit() and int(length) > self.max_body:
                 status = 413

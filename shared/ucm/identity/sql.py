@@ -133,7 +133,6 @@ update app_user set display_name = %s, status = %s, updated_at = now(), version 
 where id = %s and version = %s
 returning id, username, display_name, status, last_login_at, created_at, version
 """
-USER_VERSION: LiteralString = "select version from app_user where id = %s"
 INSERT_BINDING: LiteralString = """
 insert into role_binding (user_id, role_code, scope_type, scope_ids, granted_by)
 values (%s, %s, %s, %s, %s) returning id
@@ -191,8 +190,6 @@ GET_STORE: LiteralString = "select " + _STORE_COLUMNS + """
 from store s left join region r on r.id = s.region_id where s.id = %s
 """
 VISIBLE_STORE_IDS: LiteralString = "select id from store where id = any (%s)"
-STORES_OF_REGIONS: LiteralString = "select id from store where region_id = any (%s)"
-ALL_STORES_OF_REGIONS: LiteralString = "select count(*) as n from store where region_id = any (%s)"
 INSERT_STORE: LiteralString = """
 insert into store (code, name, region_id, address, business_hours, status, timezone)
 values (%s, %s, %s, %s, %s, %s, %s) on conflict (code) do nothing returning id
@@ -202,7 +199,6 @@ update store set name = %s, region_id = %s, address = %s, business_hours = %s, s
        updated_at = now(), version = version + 1
 where id = %s and version = %s returning id
 """
-STORE_VERSION: LiteralString = "select version from store where id = %s"
 
 # --- API keys --------------------------------------------------------------------------------
 
