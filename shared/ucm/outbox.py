@@ -33,6 +33,10 @@ _MARK_FAILED: LiteralString = (
 _CLAIM: LiteralString = (
     "insert into processed_event (consumer, event_id) values (%s, %s) on conflict do nothing returning 1"
 )
+_CLAIM_MANY: LiteralString = """
+insert into processed_event (consumer, event_id) select %s, unnest(%s::text[])
+on conflict do nothing returning event_id
+"""
 
 
 def _event(row: dict[str, object]) -> Event:
@@ -104,3 +108,22 @@ def apply_once(db: Database, consumer: str, event: Event, apply: Callable[[UnitO
             apply(uow, event)
         log.info("event applied", extra={"fields": {"consumer": consumer, "event_id": event.id, "type": event.type}})
         return True
+
+
+def apply_batch_once(db: Database, consumer: str, events: list[Event],
+                     apply: Callable[[UnitOfWork, list[Event]], None]) -> int:
+    """Apply the events of ``events`` not seen before, together, in one transaction with their
+    processed-event records; return how many were applied."""
+    if not events:
+        return 0
+    first = events[0]
+    ctx = context.system(consumer, first.trace_id, first.actor or "system")
+    with context.use(ctx):
+        with db.transaction(ctx) as uow:
+            claimed = {r["event_id"] for r in uow.all(_CLAIM_MANY, (consumer, [e.id for e in events]))}
+            fresh = [e for e in events if e.id in claimed]
+            if fresh:
+                apply(uow, fresh)
+        log.info("event batch applied", extra={"fields": {"consumer": consumer, "applied": len(fresh),
+                                                          "duplicates": len(events) - len(fresh)}})
+        return len(fresh)

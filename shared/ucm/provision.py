@@ -41,10 +41,11 @@ def ensure_database(superuser_conninfo: str, database: str, owner: str = OWNER, 
                     sql.Identifier(database), sql.Identifier(owner)
                 )
             )
-    # pg_trgm is a trusted extension, but create it as superuser anyway so that servers
-    # where it is not trusted still migrate as the owner.
+    # pg_trgm and btree_gist are trusted extensions, but create them as superuser anyway so
+    # that servers where they are not trusted still migrate as the owner.
     with psycopg.connect(conninfo_for(superuser_conninfo, database=database), autocommit=True) as conn:
         conn.execute("create extension if not exists pg_trgm")
+        conn.execute("create extension if not exists btree_gist")
         conn.execute(sql.SQL("grant all on schema public to {}").format(sql.Identifier(owner)))
     return Provisioned(database, owner, app)
 

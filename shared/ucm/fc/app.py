@@ -10,6 +10,9 @@ test client.
     @app.on_kafka("stock.moved")
     def on_stock_moved(uow: UnitOfWork, event: Event) -> None: ...   # applied once per event id
 
+    @app.on_kafka_batch("sku.updated")
+    def reindex(uow: UnitOfWork, events: list[Event]) -> None: ...   # the batch's unseen events, once
+
     @app.on_oss(prefix="imports/", suffix=".csv")
     def on_import(obj: OssRecord) -> None: ...
 
@@ -47,6 +50,7 @@ log = logging.getLogger("ucm.invocation")
 
 F = TypeVar("F", bound=Callable[..., Any])
 KafkaHandler = Callable[[UnitOfWork, Event], None]
+KafkaBatchHandler = Callable[[UnitOfWork, list[Event]], None]
 OssHandler = Callable[[OssRecord], Any]
 TimerHandler = Callable[[TimerEvent], Any]
 
@@ -61,9 +65,10 @@ class HttpRoute:
 class KafkaTrigger:
     name: str
     topics: tuple[str, ...]
-    fn: KafkaHandler
+    fn: KafkaHandler | KafkaBatchHandler
     batch_size: int = 100
     batch_window_s: int = 3
+    batched: bool = False  # fn takes the batch's new events at once (one transaction)
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,15 @@ class FunctionApp:
     def on_kafka(self, *topics: str, batch_size: int = 100, batch_window_s: int = 3) -> Callable[[F], F]:
         def deco(fn: F) -> F:
             self.kafka.append(KafkaTrigger(fn.__name__, topics, fn, batch_size, batch_window_s))
+            return fn
+
+        return deco
+
+    def on_kafka_batch(self, *topics: str, batch_size: int = 500, batch_window_s: int = 3) -> Callable[[F], F]:
+        """Like ``on_kafka``, for consumers that work set-wise (bulk inserts, reindexing): the
+        handler gets the events of the batch not applied before, in one transaction."""
+        def deco(fn: F) -> F:
+            self.kafka.append(KafkaTrigger(fn.__name__, topics, fn, batch_size, batch_window_s, batched=True))
             return fn
 
         return deco
@@ -238,11 +252,12 @@ class FunctionApp:
 
     def _kafka(self, event: Any) -> dict[str, Any]:
         from ucm.bootstrap import container
-        from ucm.outbox import apply_once
+        from ucm.outbox import apply_batch_once, apply_once
 
         batch = parse_kafka(event)
         rejected = [{"index": i, "code": e.code, "message": e.message} for i, e in batch.rejected]
         applied = duplicates = 0
+        bulk: dict[KafkaTrigger, list[Event]] = {}
         for msg in batch.messages:
             triggers = [t for t in self.kafka if msg.topic in t.topics]
             if not triggers:
@@ -254,12 +269,18 @@ class FunctionApp:
                 rejected.append({"index": -1, "code": exc.code, "message": exc.message})
                 continue
             for t in triggers:
+                if t.batched:
+                    bulk.setdefault(t, []).append(envelope)
                 # Raising here fails the invocation so the trigger redelivers the batch;
                 # what was applied already is skipped on the event id.
-                if apply_once(container().db, f"{self.name}.{t.name}", envelope, t.fn):
+                elif apply_once(container().db, f"{self.name}.{t.name}", envelope, t.fn):  # type: ignore[arg-type]
                     applied += 1
                 else:
                     duplicates += 1
+        for t, events in bulk.items():
+            n = apply_batch_once(container().db, f"{self.name}.{t.name}", events, t.fn)  # type: ignore[arg-type]
+            applied += n
+            duplicates += len(events) - n
         if rejected:
             log.warning("kafka messages rejected", extra={"fields": {"function": self.name, "rejected": rejected}})
         return _result(200, applied=applied, duplicates=duplicates, rejected=rejected)
