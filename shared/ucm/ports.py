@@ -6,7 +6,7 @@ adapters"); ``ucm.bootstrap`` picks one per setting. Services depend on these pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -64,11 +64,17 @@ class Search(Pingable, Protocol):
 
     A document has ``id``, ``title`` (Chinese text), optional ``codes`` (barcodes, exact and
     prefix match), ``store_id`` (None = HQ-wide), ``tags`` and any other fields kept as-is.
+    A filter ``field=value`` matches a string field equal to the value or a list field that
+    holds it (a SKU's ``category_ids``: the category and its ancestors).
     """
 
     def upsert(self, kind: str, docs: Sequence[Mapping[str, Any]]) -> None: ...
 
     def delete(self, kind: str, ids: Sequence[str]) -> None: ...
+
+    def reindex(self, kind: str, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Replace every document of ``kind``; readers see the old set or the new one."""
+        ...
 
     def query(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 import pytest
@@ -68,8 +68,6 @@ BY_ID = {p["id"]: p for p in PRODUCTS}
 
 class Droppable(Search, Protocol):
     def drop(self, kind: str) -> None: ...
-
-    def reindex(self, kind: str, docs: Sequence[Mapping[str, Any]]) -> None: ...
 
 
 @pytest.fixture(autouse=True)
@@ -171,6 +169,19 @@ def test_filters_on_document_fields(backend: Search, kind: str) -> None:
     assert ids(backend.query(kind, "可乐", filters={"brand": "百事"})) == ["p04"]
     assert set(ids(backend.query(kind, "", filters={"brand": "伊利"}))) == {"p09", "p10"}
     assert ids(backend.query(kind, "500ml", filters={"status": "off_sale"})) == ["p16"]
+
+
+def test_filter_matches_a_value_in_a_list_field(backend: Search, kind: str) -> None:
+    backend.upsert(kind, [{**BY_ID["p08"], "aisles": ["A1", "A2"]}, {**BY_ID["p09"], "aisles": ["A2"]}])
+    assert ids(backend.query(kind, "牛奶", filters={"aisles": "A1"})) == ["p08"]
+    assert set(ids(backend.query(kind, "", filters={"aisles": "A2"}))) == {"p08", "p09"}
+    assert ids(backend.query(kind, "", filters={"aisles": "A2", "brand": "伊利"})) == ["p09"]
+    assert backend.query(kind, "", filters={"aisles": "A3"}) == []
+
+
+def test_filter_field_names_are_checked(backend: Search, kind: str) -> None:
+    with pytest.raises(ValueError):
+        backend.query(kind, "", filters={"brand=x": "y"})
 
 
 def test_empty_text_lists_documents_and_limit(backend: Search, kind: str) -> None:

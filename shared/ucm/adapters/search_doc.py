@@ -22,6 +22,7 @@ INITIALS = 30.0  # kkkl → 可口可乐
 PINYIN = 25.0  # kekou → 可口可乐
 
 _PINYIN_QUERY = re.compile(r"(?=.*[a-z])[a-z0-9]+")
+_FILTER_KEY = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 class InvalidDocument(ValueError):
@@ -92,6 +93,39 @@ class ParsedQuery:
             code=code_key(clean),
             pinyin=compact if _PINYIN_QUERY.fullmatch(compact) else None,
         )
+
+
+def query_grams(text: str) -> list[str]:
+    """The character pairs of each word of ``text`` (a one-character word stands for itself):
+    a title containing ``text`` has all of them among its grams (``ucm_search_grams``)."""
+    out: dict[str, None] = {}
+    for word in text.lower().split():
+        for g in ([word] if len(word) == 1 else [word[i:i + 2] for i in range(len(word) - 1)]):
+            out[g] = None
+    return list(out)
+
+
+def filter_values(doc: Mapping[str, Any]) -> dict[str, str | list[str]]:
+    """The document's filterable fields: top-level strings, and lists of strings (a filter
+    matches a list field when the list holds the value, e.g. a SKU's category path)."""
+    out: dict[str, str | list[str]] = {}
+    for k, v in doc.items():
+        if not _FILTER_KEY.fullmatch(k):
+            continue
+        if isinstance(v, str):
+            out[k] = v
+        elif isinstance(v, (list, tuple)):
+            out[k] = [x for x in v if isinstance(x, str)]
+    return out
+
+
+def check_filters(filters: Mapping[str, str] | None) -> dict[str, str]:
+    """Filters are field = value, on fields named in lower-case letters, digits and _."""
+    out = dict(filters or {})
+    for k, v in out.items():
+        if not _FILTER_KEY.fullmatch(k) or not isinstance(v, str):
+            raise ValueError(f"search filter must be field=text with a lower-case field name: {k!r}")
+    return out
 
 
 def check_limit(limit: int) -> int:

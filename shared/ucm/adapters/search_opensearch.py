@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ucm.adapters import search_doc as sd
@@ -43,7 +43,8 @@ def template_body(prefix: str) -> dict[str, Any]:
         "template": {
             "settings": {"number_of_shards": 1},  # small indexes; one shard keeps scores comparable
             "mappings": {
-                # f.*: the document's top-level string fields, for equality filters (brand, status …)
+                # f.*: the document's top-level string (and string list) fields, for equality
+                # filters (brand, status, the category path …)
                 "dynamic_templates": [{"filter_fields": {
                     "path_match": "f.*", "mapping": {"type": "keyword", "ignore_above": 1024}}}],
                 "properties": {
@@ -72,7 +73,9 @@ def source_of(d: sd.IndexedDoc) -> dict[str, Any]:
         "pinyin": d.pinyin,
         "initials": d.initials,
         "doc": d.doc,
-        "f": {k: v for k, v in d.doc.items() if isinstance(v, str)},  # what PgSearch's doc @> matches
+        # What PgSearch's facets hold: string fields, and string lists (a keyword field matches
+        # a term when any of its values is that term, as a facet array contains it).
+        "f": sd.filter_values(d.doc),
     }
 
 
@@ -96,7 +99,7 @@ def query_body(
                   _const(_contains("pinyin", q.pinyin), sd.PINYIN)]
     must: dict[str, Any] = {"dis_max": {"queries": tiers}} if tiers else {"match_all": {}}
 
-    scope: list[dict[str, Any]] = [{"term": {f"f.{k}": v}} for k, v in (filters or {}).items()]
+    scope: list[dict[str, Any]] = [{"term": {f"f.{k}": v}} for k, v in sd.check_filters(filters).items()]
     if store_ids is not None:
         scope.append({"bool": {"minimum_should_match": 1, "should": [
             {"bool": {"must_not": {"exists": {"field": "store_id"}}}},
@@ -196,16 +199,20 @@ class OpenSearchSearch:
         return [SearchHit(id=h["_id"], score=float(h["_score"] or 0.0), doc=h["_source"]["doc"])
                 for h in result["hits"]["hits"]]
 
-    def reindex(self, kind: str, docs: Sequence[Mapping[str, Any]]) -> None:
-        """Build a new index with ``docs``, point the alias at it, drop the old index."""
-        prepared = [sd.IndexedDoc.of(d) for d in docs]
+    def reindex(self, kind: str, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Build a new index with ``docs`` (may be a generator: streamed to the bulk API),
+        point the alias at it, drop the old index. A bad document leaves the alias alone."""
         alias = self.alias(kind)
         with self._lock:
             self._ensure_template()
         new = f"{alias}-v{time.time_ns()}"
         self._client.indices.create(index=new)
-        self._bulk(({"_op_type": "index", "_index": new, "_id": d.id, "_source": source_of(d)}
-                    for d in prepared), refresh="true")
+        try:
+            self._bulk(({"_op_type": "index", "_index": new, "_id": d.id, "_source": source_of(d)}
+                        for d in map(sd.IndexedDoc.of, docs)), refresh="true")
+        except BaseException:
+            self._client.indices.delete(index=new, params={"ignore": 404})
+            raise
         old = self._indexes_behind(alias)
         actions = [{"remove": {"index": i, "alias": alias}} for i in old] + [{"add": {"index": new, "alias": alias}}]
         self._client.indices.update_aliases(body={"actions": actions})  # atomic swap

@@ -1,15 +1,17 @@
 """Search on PostgreSQL (the embedded default of the search port): pg_trgm on titles, a
 C-collated btree for exact and prefix barcode matches, and pinyin / initials columns.
 
-Table ``search_document`` (migration 0002). Chinese product words are mostly two characters,
-shorter than a trigram: their ILIKE cannot use the GIN index and scans the kind's rows
-instead (a few ms on a chain's ~20k SKUs); three or more characters use the index.
+Table ``search_document`` (migrations 0002, 0006). Chinese product words are mostly two
+characters, shorter than a trigram, so title matches first look up the query's character
+pairs in the ``grams`` GIN index (CJK bigrams, as OpenSearch's cjk analyzer) and then check
+the ILIKE on those rows only. Filters match the generated ``facets`` array.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from psycopg import Connection
@@ -46,7 +48,8 @@ delete from search_document where kind = %(kind)s and (%(ids)s::text[] is null o
 # One static statement: each branch is one ranking tier, switched off by its guard when it
 # does not apply. psycopg sends an unnamed statement, which PostgreSQL plans with the
 # parameter values as constants, so a false guard removes its branch and ^@ on the
-# C-collated code column becomes a btree range scan.
+# C-collated code column becomes a btree range scan. Title matches go through the grams
+# index first (migration 0006); filters are the facets array (string or list fields).
 _QUERY: LiteralString = """
 with hits (id, score) as (
     select c.id, case when c.code = %(code)s::text then %(t_exact)s else %(t_prefix)s end
@@ -54,10 +57,12 @@ with hits (id, score) as (
      where %(code)s::text <> '' and c.kind = %(kind)s and c.code ^@ %(code)s::text
     union all
     select d.id, %(t_contains)s from search_document d
-     where %(text)s::text <> '' and d.kind = %(kind)s and d.title ilike %(contains)s
+     where %(text)s::text <> '' and d.kind = %(kind)s and d.grams @> %(grams)s::text[]
+       and d.title ilike %(contains)s
     union all
     select d.id, %(t_terms)s from search_document d
-     where %(multi)s and d.kind = %(kind)s and d.title ilike all (%(term_patterns)s::text[])
+     where %(multi)s and d.kind = %(kind)s and d.grams @> %(grams)s::text[]
+       and d.title ilike all (%(term_patterns)s::text[])
     union all
     select d.id, %(t_similar)s + similarity(d.title, %(text)s::text) from search_document d
      where %(text)s::text <> '' and d.kind = %(kind)s and d.title %% %(text)s::text
@@ -69,7 +74,7 @@ with hits (id, score) as (
      where %(py)s::text is not null and d.kind = %(kind)s and d.pinyin like %(py_contains)s
     union all
     select d.id, 0 from search_document d
-     where %(text)s::text = '' and d.kind = %(kind)s
+     where %(text)s::text = '' and d.kind = %(kind)s and d.facets @> %(facets)s::text[]
 ), best as (
     select id, max(score) as score from hits group by id
 )
@@ -77,7 +82,7 @@ select d.id, b.score, d.doc
   from best b
   join search_document d on d.kind = %(kind)s and d.id = b.id
  where (%(stores)s::text[] is null or d.store_id is null or d.store_id = any (%(stores)s::text[]))
-   and d.doc @> %(filters)s::jsonb
+   and d.facets @> %(facets)s::text[]
  order by b.score desc, similarity(d.title, %(text)s::text) desc, length(d.title), d.id
  limit %(limit)s
 """
@@ -105,6 +110,15 @@ def _json(value: Any) -> str:
 
 def _last_per_id(docs: Sequence[Mapping[str, Any]]) -> list[sd.IndexedDoc]:
     return list({d.id: d for d in map(sd.IndexedDoc.of, docs)}.values())
+
+
+_CHUNK = 1000
+
+
+def _chunks(docs: Iterable[Mapping[str, Any]], n: int) -> Iterator[list[Mapping[str, Any]]]:
+    it = iter(docs)
+    while chunk := list(islice(it, n)):
+        yield chunk
 
 
 def _write(conn: Connection[DictRow], kind: str, docs: list[sd.IndexedDoc]) -> None:
@@ -145,12 +159,13 @@ class PgSearch:
         with self._db.transaction() as uow:
             _delete(uow.conn, kind, None)
 
-    def reindex(self, kind: str, docs: Sequence[Mapping[str, Any]]) -> None:
-        """Replace every document of ``kind`` at once: readers see the old set or the new one."""
-        prepared = _last_per_id(docs)
+    def reindex(self, kind: str, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Replace every document of ``kind`` at once: readers see the old set or the new one.
+        ``docs`` may be a generator (a whole catalog is written chunk by chunk)."""
         with self._db.transaction() as uow:
             _delete(uow.conn, kind, None)
-            _write(uow.conn, kind, prepared)
+            for chunk in _chunks(docs, _CHUNK):
+                _write(uow.conn, kind, _last_per_id(chunk))
 
     def query(
         self,
@@ -173,7 +188,8 @@ class PgSearch:
             "py": q.pinyin,
             "py_contains": _contains(q.pinyin or ""),
             "stores": None if store_ids is None else list(store_ids),
-            "filters": _json(dict(filters or {})),
+            "grams": sd.query_grams(q.text),
+            "facets": [f"{k}={v}" for k, v in sd.check_filters(filters).items()],
             "limit": sd.check_limit(limit),
         }
         # In the caller's transaction scope: RLS hides other stores' documents even if the
