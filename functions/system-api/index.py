@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ucm import health, uploads
 from ucm.bootstrap import container
 from ucm.fc.app import FunctionApp
-from ucm.identity import api_keys, audit_log, auth, grants, org, roles, users
+from ucm.identity import api_keys, audit_log, auth, grants, org, roles, users, views
 from ucm.identity.principal import Principal
 from ucm.times import aware
 from ucm.web_auth import require
@@ -363,6 +363,31 @@ def list_audit(actor: str | None = None, action: str | None = None, target_type:
         return Response(audit_log.export_audit_csv(db, f), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=audit.csv"})
     return audit_log.list_audit(db, f, limit, cursor)
+
+
+# --- saved views (list filters and column settings of the admin UI) -------------------------------
+
+
+class ViewIn(In):
+    page: str = Field(min_length=1, max_length=60, description="页面，例如 catalog.sku")
+    name: str = Field(min_length=1, max_length=40)
+    state: dict[str, Any]
+
+
+@app.route("/system/views", methods=["GET"], summary="我保存的视图", tags=["system"])
+def list_views(page: str, who: Principal = require()) -> dict[str, Any]:
+    return {"items": views.list_views(container().db, who, page), "next_cursor": None}
+
+
+@app.route("/system/views", methods=["PUT"], summary="保存视图（同名覆盖）", tags=["system"])
+def save_view(body: ViewIn, who: Principal = require()) -> dict[str, Any]:
+    return views.save_view(container().db, who, body.page, body.name, body.state)
+
+
+@app.route("/system/views/{view_id}", methods=["DELETE"], summary="删除视图", tags=["system"], status_code=204)
+def delete_view(view_id: str, who: Principal = require()) -> Response:
+    views.delete_view(container().db, who, view_id)
+    return Response(status_code=204)
 
 
 handler = app.handler

@@ -6,6 +6,19 @@
 
 create extension if not exists btree_gist;
 
+-- Idempotency keys (API-CONVENTIONS: "a repeat returns the first result"), for every module's
+-- creating writes. The response is stored in the transaction that did the work, so a repeat
+-- either finds it or waits on the unique key until the first attempt commits or rolls back.
+create table idempotency_key (
+    actor      text not null,
+    key        text not null,
+    operation  text not null,
+    request    text not null,                  -- hash of the request body: same key, other body → 422
+    response   jsonb not null,
+    created_at timestamptz not null default now(),
+    primary key (actor, key)
+);
+
 create table category (
     id         text primary key default gen_random_uuid()::text,
     code       text not null unique,

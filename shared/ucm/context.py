@@ -28,6 +28,10 @@ class Scope:
     def stores(cls, *ids: str) -> Scope:
         return cls(store_ids=frozenset(ids))
 
+    def covers(self, store_id: str | None) -> bool:
+        """Whether rows of ``store_id`` are visible (None: HQ-wide rows, visible to all)."""
+        return self.all_stores or store_id is None or store_id in self.store_ids
+
 
 @dataclass(frozen=True)
 class Context:

@@ -103,7 +103,26 @@ def install_error_handlers(api: FastAPI) -> None:
         return problem_response(_INTERNAL)
 
 
+def _money_as_strings() -> None:
+    """Money leaves as decimal strings ("12.50", API-CONVENTIONS.md). FastAPI's encoder would
+    turn a Decimal in a returned dict into a JSON float; pydantic models already use strings."""
+    from decimal import Decimal
+
+    from fastapi.encoders import ENCODERS_BY_TYPE
+
+    ENCODERS_BY_TYPE[Decimal] = str
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """Content-Disposition for a download, with the (Chinese) name kept for modern browsers."""
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
+    return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"}
+
+
 def create_api(title: str) -> FastAPI:
+    _money_as_strings()
     api = FastAPI(title=title, version=__version__, docs_url="/docs", openapi_url="/openapi.json",
                   redoc_url=None)
     install_error_handlers(api)

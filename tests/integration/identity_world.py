@@ -33,6 +33,7 @@ class World:
     store_b: str = ""
     admin_user: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
 
     def build(self) -> World:
         with context.use(context.system("test")):
@@ -68,7 +69,17 @@ class World:
             headers["Authorization"] = auth
         elif who is not None:
             headers["Authorization"] = f"Bearer {self.token(who)}"
-        return self.api.http.request(method, path, json_body=body, headers=headers, query=query)
+        return self.client_for(path).http.request(method, path, json_body=body, headers=headers, query=query)
+
+    def client_for(self, path: str) -> Client:
+        """The function serving ``path``, as the gateway routes it (system-api by default)."""
+        from local.gateway import route_prefix, route_table
+        from ucm.fc.discovery import load_functions
+
+        if not self.clients:
+            for prefix, app in route_table(load_functions()).items():
+                self.clients[prefix] = self.api if app.name == self.api.http.app.name else Client(app)
+        return self.clients.get(route_prefix(path), self.api)
 
     def user(self, role: str, scope_type: str, scope_ids: list[str], as_: str | None = None) -> str:
         """Create a user with one binding (by the HQ admin unless ``as_``); returns the username."""

@@ -232,3 +232,15 @@ where (%(actor)s::text is null or actor = %(actor)s)
 order by at desc, audit_log.id desc
 limit %(limit)s
 """
+
+# --- saved views: a user's named list filters and column settings, per page of the admin UI -----
+
+LIST_VIEWS: LiteralString = """
+select id, page, name, state, created_at from user_view where user_id = %s and page = %s order by name
+"""
+UPSERT_VIEW: LiteralString = """
+insert into user_view (user_id, page, name, state) values (%s, %s, %s, %s)
+on conflict (user_id, page, name) do update set state = excluded.state
+returning id, page, name, state, created_at
+"""
+DELETE_VIEW: LiteralString = "delete from user_view where id = %s and user_id = %s returning id"
