@@ -73,8 +73,9 @@ class World:
 
     def client_for(self, path: str) -> Client:
         """The function serving ``path``, as the gateway routes it (system-api by default)."""
-        from local.gateway import route_prefix, route_table
         from ucm.fc.discovery import load_functions
+
+        from local.gateway import route_prefix, route_table
 
         if not self.clients:
             for prefix, app in route_table(load_functions()).items():

@@ -116,7 +116,8 @@ def test_update_uses_the_version_and_reports_changed_fields(w: World, ref: dict[
 def test_bad_input_is_reported_field_by_field_and_nothing_is_written(w: World, ref: dict[str, str]) -> None:
     code = uniq("BAD")
     r = w.call("POST", "/catalog/sku", w.admin_user, sku_body(
-        ref, code=code, tax_rate="abc", barcodes=[{"code": "6901234567890"}, {"code": "123"}, {"code": "6901234567890"}],
+        ref, code=code, tax_rate="abc",
+        barcodes=[{"code": "6901234567890"}, {"code": "123"}, {"code": "6901234567890"}],
         packs=[{"name": "瓶", "quantity": "0"}]))
     assert r.status_code == 400, r.text
     p = r.json()
@@ -200,10 +201,11 @@ def test_list_filters_pages_and_exports(w: World, ref: dict[str, str]) -> None:
 
 def test_batch_status_is_all_or_nothing(w: World, ref: dict[str, str]) -> None:
     a, b = create(w, ref), create(w, ref)
-    r = w.call("POST", "/catalog/sku/batch-status", w.admin_user, {"ids": [a["id"], "missing"], "status": "discontinued"})
+    path = "/catalog/sku/batch-status"
+    r = w.call("POST", path, w.admin_user, {"ids": [a["id"], "missing"], "status": "discontinued"})
     assert r.status_code == 404
     assert w.call("GET", f"/catalog/sku/{a['id']}", w.admin_user).json()["status"] == "active"
-    ok = w.call("POST", "/catalog/sku/batch-status", w.admin_user, {"ids": [a["id"], b["id"]], "status": "discontinued"})
+    ok = w.call("POST", path, w.admin_user, {"ids": [a["id"], b["id"]], "status": "discontinued"})
     assert ok.json() == {"updated": 2}
     assert w.call("GET", f"/catalog/sku/{a['id']}", w.admin_user).json()["status"] == "discontinued"
 
