@@ -24,7 +24,7 @@ from ucm.fc.discovery import load_functions
 from ucm.fc.testing import HttpResult
 
 from tests.conftest import container_for
-from tests.integration.identity_world import World, world
+from tests.integration.identity_world import World, uniq, world
 
 # --- 1. RLS on both servers --------------------------------------------------------------------
 
@@ -111,6 +111,10 @@ class Ids:
     store_b: str
     user_b: str
     binding_b: str
+    sku_b: str = ""  # a SKU local to store B
+    barcode_b: str = ""
+    price_b: str = ""  # store B's own price of an HQ-wide SKU
+    sku_hq: str = ""  # an HQ-wide SKU: visible to all, but B's rows on it are not
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +126,31 @@ def b_side(w: World) -> Ids:
     body = {k: s[k] for k in ("code", "name", "region_id", "address", "business_hours", "status", "timezone")}
     assert w.call("PUT", f"/system/stores/{w.store_b}", w.admin_user,
                   {**body, "address": "B 店新址", "version": s["version"]}).status_code == 200
-    return Ids(w.store_b, user["id"], user["roles"][0]["binding_id"])
+    ids = Ids(w.store_b, user["id"], user["roles"][0]["binding_id"])
+    _catalog_b_side(w, ids)
+    return ids
+
+
+def _catalog_b_side(w: World, ids: Ids) -> None:
+    from ucm.catalog.barcodes import gtin_check_digit
+
+    cat = w.call("POST", "/catalog/categories", w.admin_user, {"code": uniq("C"), "name": uniq("类目")}).json()
+    base = {"name": "B 店自制豆浆", "category_id": cat["id"], "tax_rate": "9%", "status": "active",
+            "standard_price": "4.00"}
+    hq = w.call("POST", "/catalog/sku", w.admin_user, {**base, "code": uniq("HQ"), "name": "总部商品"})
+    assert hq.status_code == 201, hq.text
+    body12 = f"69{uuid.uuid4().int % 10**10:010d}"
+    ids.barcode_b = body12 + gtin_check_digit(body12)
+    local = w.call("POST", "/catalog/sku", w.admin_user, {**base, "code": uniq("B"), "store_id": ids.store_b,
+                                                            "barcodes": [{"code": ids.barcode_b}]})
+    assert local.status_code == 201, local.text
+    price = w.call("POST", f"/catalog/sku/{hq.json()['id']}/prices", w.admin_user,
+                   {"store_id": ids.store_b, "kind": "standard", "amount": "3.90"})
+    assert price.status_code == 201, price.text
+    guard = w.call("PUT", "/catalog/price-guards", w.admin_user,
+                   {"store_id": ids.store_b, "max_down_pct": "10", "max_up_pct": "10"})
+    assert guard.status_code == 200, guard.text
+    ids.sku_hq, ids.sku_b, ids.price_b = hq.json()["id"], local.json()["id"], price.json()["id"]
 
 
 # Callers scoped to store A (or to region A, which holds A and A2 but not B).
@@ -155,7 +183,8 @@ Check = Callable[[World, Ids, str], None]
 
 
 def no_b_in(text: str, ids: Ids) -> bool:
-    return ids.store_b not in text and ids.user_b not in text and ids.binding_b not in text
+    return all(v not in text for v in (ids.store_b, ids.user_b, ids.binding_b, ids.sku_b, ids.barcode_b,
+                                       ids.price_b) if v)
 
 
 def lists_without_b(path: str, query: dict[str, str] | None = None) -> Check:
@@ -166,15 +195,31 @@ def lists_without_b(path: str, query: dict[str, str] | None = None) -> Check:
     return check
 
 
-def hidden(method: str, path: str, body: object = None) -> Check:
+def _fill(template: object, ids: Ids) -> object:
+    if isinstance(template, str):
+        return template.format(store=ids.store_b, user=ids.user_b, binding=ids.binding_b, sku=ids.sku_b,
+                               barcode=ids.barcode_b, price=ids.price_b, sku_hq=ids.sku_hq)
+    if isinstance(template, dict):
+        return {k: _fill(v, ids) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(v, ids) for v in template]
+    return template
+
+
+# Refusals that name no object: the permission is missing, or the action is HQ's or the store's.
+REFUSALS = ("auth.forbidden", "system.hq_only", "catalog.sku.hq_only", "catalog.sku.store_scope",
+            "catalog.price.hq_only", "catalog.price.store_scope")
+
+
+def hidden(method: str, path: str, body: object = None, query: dict[str, str] | None = None) -> Check:
     """Reaching a B object: 404 (or 403 when the caller lacks the permission altogether)."""
 
     def check(w: World, ids: Ids, caller: str) -> None:
-        r = send(w, caller, method, path.format(store=ids.store_b, user=ids.user_b, binding=ids.binding_b),
-                 body=body)
+        q = _fill(query, ids) if query else None
+        r = send(w, caller, method, str(_fill(path, ids)), body=_fill(body, ids), query=q)  # type: ignore[arg-type]
         assert r.status_code in (404, 403), r.text
         if r.status_code == 403:
-            assert r.json()["code"] in ("auth.forbidden", "system.hq_only"), r.text
+            assert r.json()["code"] in REFUSALS, r.text
         assert no_b_in(r.text, ids)
     return check
 
@@ -230,9 +275,41 @@ MATRIX: dict[tuple[str, str], Check] = {
     ("POST", "/system/api-keys"): not_store_data("POST", "/system/api-keys"),
     ("DELETE", "/system/api-keys/{key_id}"): not_store_data("DELETE", "/system/api-keys/{key_id}"),
     ("GET", "/system/audit"): lists_without_b("/system/audit", {"limit": "500"}),
+    ("GET", "/system/views"): lists_without_b("/system/views", {"page": "catalog.sku"}),
+    ("PUT", "/system/views"): not_store_data("PUT", "/system/views"),
+    ("DELETE", "/system/views/{view_id}"): not_store_data("DELETE", "/system/views/{view_id}"),
+    # catalog: HQ-wide master data is shared; B's local SKUs, B's prices and B's guard are not.
+    ("GET", "/catalog/sku"): lists_without_b("/catalog/sku", {"limit": "500", "sort": "-updated_at"}),
+    ("POST", "/catalog/sku"): hidden("POST", "/catalog/sku", {
+        "code": "X1", "name": "x", "category_id": "x", "tax_rate": "13%", "store_id": "{store}"}),
+    ("POST", "/catalog/sku/batch-status"): hidden("POST", "/catalog/sku/batch-status",
+                                                  {"ids": ["{sku}"], "status": "discontinued"}),
+    ("GET", "/catalog/sku/{sku_id}"): hidden("GET", "/catalog/sku/{sku}"),
+    ("PUT", "/catalog/sku/{sku_id}"): hidden("PUT", "/catalog/sku/{sku}", {
+        "code": "X1", "name": "x", "category_id": "x", "tax_rate": "13%", "store_id": "{store}", "version": 1}),
+    ("GET", "/catalog/sku/{sku_id}/history"): hidden("GET", "/catalog/sku/{sku}/history"),
+    ("GET", "/catalog/barcodes/{code}"): hidden("GET", "/catalog/barcodes/{barcode}"),
+    ("GET", "/catalog/categories"): lists_without_b("/catalog/categories"),
+    ("POST", "/catalog/categories"): not_store_data("POST", "/catalog/categories"),
+    ("PUT", "/catalog/categories/{category_id}"): not_store_data("PUT", "/catalog/categories/{category_id}"),
+    ("DELETE", "/catalog/categories/{category_id}"): not_store_data("DELETE", "/catalog/categories/{id}"),
+    ("GET", "/catalog/brands"): lists_without_b("/catalog/brands", {"limit": "500"}),
+    ("POST", "/catalog/brands"): not_store_data("POST", "/catalog/brands"),
+    ("PUT", "/catalog/brands/{brand_id}"): not_store_data("PUT", "/catalog/brands/{brand_id}"),
+    ("DELETE", "/catalog/brands/{brand_id}"): not_store_data("DELETE", "/catalog/brands/{brand_id}"),
+    ("GET", "/catalog/price"): hidden("GET", "/catalog/price", query={"sku_id": "{sku_hq}", "store_id": "{store}"}),
+    ("GET", "/catalog/sku/{sku_id}/prices"): hidden("GET", "/catalog/sku/{sku_hq}/prices",
+                                                    query={"store_id": "{store}"}),
+    ("POST", "/catalog/sku/{sku_id}/prices"): hidden("POST", "/catalog/sku/{sku_hq}/prices", {
+        "store_id": "{store}", "kind": "standard", "amount": "1.00"}),
+    ("POST", "/catalog/prices/{price_id}/cancel"): hidden("POST", "/catalog/prices/{price}/cancel"),
+    ("GET", "/catalog/price-guards"): lists_without_b("/catalog/price-guards"),
+    ("PUT", "/catalog/price-guards"): hidden("PUT", "/catalog/price-guards", {
+        "store_id": "{store}", "max_down_pct": "90", "max_up_pct": "90"}),
+    ("GET", "/catalog/member-tiers"): not_store_data("GET", "/catalog/member-tiers"),
 }
-# Exports go through the same gate: the CSV of the audit log, as a scoped caller downloads it.
-EXPORTS = [("/system/audit", {"format": "csv"})]
+# Exports go through the same gate: each CSV as a scoped caller downloads it.
+EXPORTS = [("/system/audit", {"format": "csv"}), ("/catalog/sku", {"format": "csv", "limit": "500"})]
 
 
 def all_routes() -> set[tuple[str, str]]:
@@ -259,6 +336,10 @@ def test_exports_hold_no_store_b_rows(w: World, b_side: Ids, callers: dict[str, 
 
 def test_hq_sees_store_b(w: World, b_side: Ids) -> None:
     """The matrix would pass vacuously if B's data were not there at all."""
+    assert w.call("GET", f"/catalog/sku/{b_side.sku_b}", w.admin_user).status_code == 200
+    assert b_side.price_b in w.call("GET", f"/catalog/sku/{b_side.sku_hq}/prices", w.admin_user,
+                                    query={"store_id": b_side.store_b}).text
+    assert b_side.store_b in w.call("GET", "/catalog/price-guards", w.admin_user).text
     stores = w.call("GET", "/system/stores", w.admin_user, query={"limit": "500"}).text
     audit = w.call("GET", "/system/audit", w.admin_user, query={"store_id": b_side.store_b}).json()["items"]
     assert b_side.store_b in stores and audit

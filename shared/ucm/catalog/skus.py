@@ -221,7 +221,7 @@ def batch_status(db: Database, cache: Cache | None, who: Principal, ids: Sequenc
         visible = {r["id"]: r["store_id"] for r in uow.all(sql.VISIBLE_SKUS, (wanted,))}
         missing = [i for i in wanted if i not in visible]
         if missing:
-            raise not_found("catalog.sku.not_found", "部分商品找不到，或您无权查看", ", ".join(missing[:10]))
+            raise not_found("catalog.sku.not_found", "部分商品找不到，或您无权查看", f"{len(missing)} 个商品")
         for store_id in set(visible.values()):
             _check_write_scope(who, store_id)
         rows = uow.all(sql.BATCH_STATUS, {"ids": wanted, "status": status})
