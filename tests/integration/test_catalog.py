@@ -369,3 +369,27 @@ def test_saved_views_are_per_user(w: World) -> None:
     assert w.call("GET", "/system/views", other, query={"page": "catalog.sku"}).json()["items"] == []
     assert w.call("DELETE", f"/system/views/{r.json()['id']}", other).status_code == 404
     assert w.call("DELETE", f"/system/views/{r.json()['id']}", w.admin_user).status_code == 204
+
+
+def test_demo_catalog_is_seeded_once_with_tonights_markdown(w: World) -> None:
+    from ucm import demo
+    from ucm.times import SHANGHAI
+
+    demo.seed(bootstrap.container())
+    demo.seed(bootstrap.container())  # idempotent
+    listed = w.call("GET", "/catalog/sku", w.admin_user, query={"barcode": "6901020000015"}).json()["items"]
+    assert [s["code"] for s in listed] == ["100001"] and listed[0]["brand_name"] == "可口可乐"
+    with system_conn(w.db) as conn:
+        n = conn.execute("select count(*) as n from sku where code = any(%s)",
+                         ([s[0] for s in demo.SKUS],)).fetchone()
+        banana = conn.execute("select id from sku where code = '200002'").fetchone()
+        s001 = conn.execute("select id from store where code = 'S001'").fetchone()
+    assert n is not None and n["n"] == len(demo.SKUS) and banana and s001
+    timeline = w.call("GET", f"/catalog/sku/{banana['id']}/prices", w.admin_user,
+                      query={"store_id": s001["id"]}).json()["items"]
+    markdown = next(t for t in timeline if t["kind"] == "temporary")
+    assert datetime.fromisoformat(markdown["starts_at"]).astimezone(SHANGHAI).hour == 19
+    inside = datetime.fromisoformat(markdown["starts_at"]) + timedelta(hours=1)
+    got = w.call("GET", "/catalog/price", w.admin_user,
+                 query={"sku_id": banana["id"], "store_id": s001["id"], "at": inside.isoformat()}).json()
+    assert got["amount"] == "4.98" and got["rule"] == "temporary"
