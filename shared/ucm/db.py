@@ -49,6 +49,15 @@ insert into audit_log (actor, action, target_type, target_id, store_id, before, 
 values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
+# Many events in one statement with column arrays. (COPY would be faster still, but PostgreSQL
+# refuses COPY FROM into a table under row-level security, as outbox is.)
+_INSERT_OUTBOX_MANY: LiteralString = """
+insert into outbox (id, topic, aggregate_id, store_id, payload, trace_id, actor, occurred_at)
+select u.id, %(topic)s, u.aggregate_id, u.store_id, u.payload::jsonb, %(trace)s, %(actor)s, %(at)s::timestamptz
+from unnest(%(ids)s::uuid[], %(aggregates)s::text[], %(stores)s::text[], %(payloads)s::text[])
+    as u(id, aggregate_id, store_id, payload)
+"""
+
 
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
@@ -89,6 +98,21 @@ class UnitOfWork:
         )
         self.events.append(event)
         return event
+
+    def emit_many(self, type: str, items: Sequence[tuple[str, Mapping[str, Any], str | None]]) -> list[Event]:
+        """``emit`` for many aggregates at once (an import's 100,000 ``sku.updated``): one
+        statement instead of a round trip per event. ``items``: (aggregate_id, data, store_id)."""
+        ctx = context.current()
+        now = datetime.now(timezone.utc).isoformat()
+        events = [Event(id=str(uuid.uuid4()), type=type, occurred_at=now, aggregate_id=aggregate_id,
+                        data=dict(data), store_id=store_id, trace_id=ctx.trace_id, actor=ctx.actor)
+                  for aggregate_id, data, store_id in items]
+        self.conn.execute(_INSERT_OUTBOX_MANY, {
+            "topic": type, "trace": ctx.trace_id, "actor": ctx.actor, "at": now,
+            "ids": [e.id for e in events], "aggregates": [e.aggregate_id for e in events],
+            "stores": [e.store_id for e in events], "payloads": [_json(e.data) for e in events]})
+        self.events.extend(events)
+        return events
 
     def audit(
         self,
