@@ -308,6 +308,67 @@ MATRIX: dict[tuple[str, str], Check] = {
         "store_id": "{store}", "max_down_pct": "90", "max_up_pct": "90"}),
     ("GET", "/catalog/member-tiers"): not_store_data("GET", "/catalog/member-tiers"),
 }
+
+# imports: store B's import job (its file, rows, errors) is out of reach; saved column mappings
+# and the template are shared reference data.
+_B_IMPORT: dict[str, str] = {}
+
+
+def _import_job_b(w: World, ids: Ids) -> str:
+    """A parsed import job of store B (created once, by HQ, through the OSS trigger)."""
+    if "id" not in _B_IMPORT:
+        from ucm.fc.testing import Client
+
+        r = w.call("POST", "/imports", w.admin_user, {"kind": "sku", "filename": "b.csv", "content_type": "text/csv",
+                                                      "store_id": ids.store_b})
+        assert r.status_code == 201, r.text
+        key = r.json()["upload"]["key"]
+        objects = bootstrap.container().objects
+        info = objects.put(key, "商品编码,商品名称,类目,税率\nB1,豆浆,不存在,13%\n".encode(), "text/csv")
+        Client(load_functions()["imports"]).events.oss(objects.bucket, key, size=info.size, etag=info.etag)
+        _B_IMPORT["id"] = r.json()["job"]["id"]
+        # The checks would pass vacuously if the job were not there, parsed, with rows.
+        seen = w.call("GET", f"/imports/{_B_IMPORT['id']}/rows", w.admin_user).json()["items"]
+        assert [x["action"] for x in seen] == ["error"]
+    return _B_IMPORT["id"]
+
+
+def import_b(method: str, suffix: str = "", body: object = None, query: dict[str, str] | None = None) -> Check:
+    """Store B's job through ``/imports/{id}{suffix}``: 404 (or 403 without the permission)."""
+
+    def check(w: World, ids: Ids, caller: str) -> None:
+        job = _import_job_b(w, ids)
+        r = send(w, caller, method, f"/imports/{job}{suffix}", body=body, query=query)
+        assert r.status_code in (404, 403), r.text
+        if r.status_code == 403:
+            assert r.json()["code"] in REFUSALS, r.text
+        assert no_b_in(r.text, ids) and job not in r.text
+    return check
+
+
+def imports_listed_without_b(w: World, ids: Ids, caller: str) -> None:
+    job = _import_job_b(w, ids)
+    r = send(w, caller, "GET", "/imports", query={"limit": "500"})
+    assert r.status_code in (200, 403), r.text
+    assert no_b_in(r.text, ids) and job not in r.text
+
+
+MATRIX.update({
+    ("GET", "/imports"): imports_listed_without_b,
+    ("POST", "/imports"): hidden("POST", "/imports", {"kind": "sku", "filename": "a.csv", "content_type": "text/csv",
+                                                      "store_id": "{store}"}),
+    ("GET", "/imports/template"): lists_without_b("/imports/template", {"format": "csv"}),
+    ("GET", "/imports/mappings"): not_store_data("GET", "/imports/mappings"),
+    ("DELETE", "/imports/mappings/{mapping_id}"): not_store_data("DELETE", "/imports/mappings/{mapping_id}"),
+    ("GET", "/imports/{job_id}"): import_b("GET"),
+    ("PUT", "/imports/{job_id}/mapping"): import_b("PUT", "/mapping", {"mapping": {"商品编码": "code"}}),
+    ("GET", "/imports/{job_id}/rows"): import_b("GET", "/rows"),
+    ("GET", "/imports/{job_id}/errors"): import_b("GET", "/errors", query={"format": "csv"}),
+    ("POST", "/imports/{job_id}/commit"): import_b("POST", "/commit", {"version": 1}),
+    ("POST", "/imports/{job_id}/rollback"): import_b("POST", "/rollback"),
+    ("POST", "/imports/{job_id}/cancel"): import_b("POST", "/cancel"),
+})
+
 # Exports go through the same gate: each CSV as a scoped caller downloads it.
 EXPORTS = [("/system/audit", {"format": "csv"}), ("/catalog/sku", {"format": "csv", "limit": "500"})]
 
