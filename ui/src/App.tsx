@@ -6,7 +6,7 @@ import DashboardPage from './pages/dashboard/DashboardPage';
 import LoginPage from './pages/login/LoginPage';
 import UnderConstruction from './pages/UnderConstruction';
 import NotFound from './pages/NotFound';
-import { MODULES, SYSTEM_PAGES } from './routes';
+import { CATALOG_PAGES, MODULES, PRICE_PAGES, SYSTEM_PAGES } from './routes';
 import { RequireAuth, RequirePermission } from './auth/guards';
 import { useAuth } from './auth/AuthContext';
 
@@ -16,6 +16,30 @@ const StoresPage = lazy(() => import('./pages/system/StoresPage'));
 const RegionsPage = lazy(() => import('./pages/system/RegionsPage'));
 const ApiKeysPage = lazy(() => import('./pages/system/ApiKeysPage'));
 const AuditPage = lazy(() => import('./pages/system/AuditPage'));
+
+const SkuListPage = lazy(() => import('./pages/catalog/SkuListPage'));
+const SkuDetailPage = lazy(() => import('./pages/catalog/SkuDetailPage'));
+const CategoriesPage = lazy(() => import('./pages/catalog/CategoriesPage'));
+const BrandsPage = lazy(() => import('./pages/catalog/BrandsPage'));
+const PriceQueryPage = lazy(() => import('./pages/catalog/PriceQueryPage'));
+const PriceGuardsPage = lazy(() => import('./pages/catalog/PriceGuardsPage'));
+const ImportsPage = lazy(() => import('./pages/imports/ImportsPage'));
+const ImportWizardPage = lazy(() => import('./pages/imports/ImportWizardPage'));
+
+/** Module pages outside /system (absolute paths) and the pages reached from them. */
+const MODULE_ELEMENTS: Record<string, ReactNode> = {
+  '/catalog/sku': <SkuListPage />,
+  '/catalog/categories': <CategoriesPage />,
+  '/catalog/brands': <BrandsPage />,
+  '/imports': <ImportsPage />,
+  '/catalog/price': <PriceQueryPage />,
+  '/catalog/price-guards': <PriceGuardsPage />,
+};
+const DETAIL_ROUTES: { path: string; permission: string; element: ReactNode }[] = [
+  { path: '/catalog/sku/:id', permission: 'catalog.sku.read', element: <SkuDetailPage /> },
+  { path: '/imports/new', permission: 'catalog.sku.write', element: <ImportWizardPage /> },
+  { path: '/imports/:id', permission: 'catalog.sku.write', element: <ImportWizardPage /> },
+];
 
 const SYSTEM_ELEMENTS: Record<string, ReactNode> = {
   '/system/users': <UsersPage />,
@@ -34,11 +58,19 @@ function PageFallback() {
   );
 }
 
-/** /system → the first system page this user may open. */
-function SystemIndex() {
+/** /system, /catalog, /prices → the first page of the module this user may open. */
+function ModuleIndex({ pages }: { pages: { path: string; permission: string }[] }) {
   const { can } = useAuth();
-  const first = SYSTEM_PAGES.find((p) => can(p.permission));
-  return first ? <Navigate to={first.path} replace /> : <RequirePermission permission="system.user.read">{null}</RequirePermission>;
+  const first = pages.find((p) => can(p.permission));
+  return first ? <Navigate to={first.path} replace /> : <RequirePermission permission={pages[0].permission}>{null}</RequirePermission>;
+}
+
+function guarded(permission: string, element: ReactNode) {
+  return (
+    <RequirePermission permission={permission}>
+      <Suspense fallback={<PageFallback />}>{element}</Suspense>
+    </RequirePermission>
+  );
 }
 
 export default function App() {
@@ -58,19 +90,19 @@ export default function App() {
           <Route key={m.path} path={`${m.path.slice(1)}/*`} element={<UnderConstruction title={m.name} />} />
         ))}
         <Route path="system">
-          <Route index element={<SystemIndex />} />
+          <Route index element={<ModuleIndex pages={SYSTEM_PAGES} />} />
           {SYSTEM_PAGES.map((p) => (
-            <Route
-              key={p.path}
-              path={p.path.slice('/system/'.length)}
-              element={
-                <RequirePermission permission={p.permission}>
-                  <Suspense fallback={<PageFallback />}>{SYSTEM_ELEMENTS[p.path]}</Suspense>
-                </RequirePermission>
-              }
-            />
+            <Route key={p.path} path={p.path.slice('/system/'.length)} element={guarded(p.permission, SYSTEM_ELEMENTS[p.path])} />
           ))}
         </Route>
+        <Route path="catalog" element={<ModuleIndex pages={CATALOG_PAGES} />} />
+        <Route path="prices" element={<ModuleIndex pages={PRICE_PAGES} />} />
+        {[...CATALOG_PAGES, ...PRICE_PAGES].map((p) => (
+          <Route key={p.path} path={p.path.slice(1)} element={guarded(p.permission, MODULE_ELEMENTS[p.path])} />
+        ))}
+        {DETAIL_ROUTES.map((r) => (
+          <Route key={r.path} path={r.path.slice(1)} element={guarded(r.permission, r.element)} />
+        ))}
         <Route path="home" element={<Navigate to="/" replace />} />
         <Route path="*" element={<NotFound />} />
       </Route>

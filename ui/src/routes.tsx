@@ -37,11 +37,23 @@ export const SYSTEM_PAGES: SubRoute[] = [
   { path: '/system/audit', name: '审计日志', permission: 'system.audit.read' },
 ];
 
+export const CATALOG_PAGES: SubRoute[] = [
+  { path: '/catalog/sku', name: '商品列表', permission: 'catalog.sku.read' },
+  { path: '/catalog/categories', name: '类目', permission: 'catalog.sku.read' },
+  { path: '/catalog/brands', name: '品牌', permission: 'catalog.sku.read' },
+  { path: '/imports', name: '商品导入', permission: 'catalog.sku.write' },
+];
+
+export const PRICE_PAGES: SubRoute[] = [
+  { path: '/catalog/price', name: '价格查询', permission: 'catalog.price.read' },
+  { path: '/catalog/price-guards', name: '价格规则', permission: 'catalog.price.read' },
+];
+
 /** Sidebar order follows plan §8: 仪表盘 / 商品 / 价格 / 库存 / 订单 / 会员 / 营销 / 报表 / 系统. */
 export const MODULES: ModuleRoute[] = [
   { path: '/dashboard', name: '仪表盘', icon: <DashboardOutlined />, ready: true },
-  { path: '/catalog', name: '商品', icon: <AppstoreOutlined />, ready: false },
-  { path: '/prices', name: '价格', icon: <MoneyCollectOutlined />, ready: false },
+  { path: '/catalog', name: '商品', icon: <AppstoreOutlined />, ready: true, children: CATALOG_PAGES },
+  { path: '/prices', name: '价格', icon: <MoneyCollectOutlined />, ready: true, children: PRICE_PAGES },
   { path: '/inventory', name: '库存', icon: <DatabaseOutlined />, ready: false },
   { path: '/orders', name: '订单', icon: <ShoppingCartOutlined />, ready: false },
   { path: '/members', name: '会员', icon: <TeamOutlined />, ready: false },

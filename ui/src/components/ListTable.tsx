@@ -1,7 +1,8 @@
+import type React from 'react';
 import type { HTMLAttributes, ReactNode } from 'react';
 import { ProTable, type ProColumns } from '@ant-design/pro-components';
 import { Alert } from 'antd';
-import type { ExpandableConfig } from 'antd/es/table/interface';
+import type { ExpandableConfig, TableRowSelection } from 'antd/es/table/interface';
 import CursorPager from './CursorPager';
 
 export interface ListState<T> {
@@ -34,6 +35,12 @@ export interface ListTableProps<T> {
   testId?: string;
   /** Column keys hidden until the user shows them in the column settings. */
   defaultHidden?: string[];
+  /** Row selection for batch actions (shown in the table alert bar). */
+  rowSelection?: TableRowSelection<T>;
+  /** Buttons in the alert bar while rows are selected. */
+  batchActions?: (selected: { keys: React.Key[]; clear: () => void }) => ReactNode;
+  /** Tools left of the toolbar buttons (e.g. saved filters). */
+  toolBarExtra?: ReactNode;
 }
 
 /**
@@ -53,7 +60,11 @@ export default function ListTable<T extends object>(p: ListTableProps<T>) {
         cardBordered
         size="middle"
         headerTitle={p.headerTitle}
-        toolBarRender={() => p.toolBar ?? []}
+        toolBarRender={() => [...(p.toolBarExtra ? [p.toolBarExtra] : []), ...(p.toolBar ?? [])]}
+        rowSelection={p.rowSelection}
+        tableAlertOptionRender={
+          p.batchActions ? ({ selectedRowKeys, onCleanSelected }) => p.batchActions!({ keys: selectedRowKeys, clear: onCleanSelected }) : undefined
+        }
         options={{ reload: () => p.list.reload(), density: true, setting: { draggable: true, checkable: true }, fullScreen: false }}
         columnsState={{
           persistenceKey: p.persistenceKey,

@@ -45,3 +45,17 @@ export function formatMoney(amount: string | null | undefined): string {
   const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${sign}¥${grouped}.${cents}`;
 }
+
+/** A random id for Idempotency-Key (crypto.randomUUID needs a secure context; fall back otherwise). */
+export function newRequestId(): string {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') {
+    try {
+      return crypto.randomUUID();
+    } catch {
+      // not a secure context
+    }
+  }
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
