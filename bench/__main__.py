@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import auth, cold_start, gateway_health
+from bench import auth, catalog_lookup, cold_start, gateway_health
 
 if __name__ == "__main__":
-    results = {"cold_start": cold_start.run(), "gateway_health": gateway_health.run(), "auth": auth.run()}
+    results = {"cold_start": cold_start.run(), "gateway_health": gateway_health.run(), "auth": auth.run(),
+               "catalog_lookup": catalog_lookup.run()}
     print(json.dumps(results, indent=2, ensure_ascii=False))

@@ -79,9 +79,12 @@ def effective_many(uow: UnitOfWork, sku_ids: list[str], store_id: str | None, at
 def price_at(db: Database, sku_id: str, store_id: str | None, at: datetime | None = None,
              tier: str | None = None) -> dict[str, Any]:
     require_store(store_id)
-    with db.transaction() as uow:
-        _visible_sku(uow, sku_id)
-        found = effective_many(uow, [sku_id], store_id, at, tier).get(sku_id)
+    when = at or _now()
+    with db.transaction() as uow:  # one round trip: the hot path of every price display
+        rows = uow.all(sql.EFFECTIVE_PRICES, {"ids": [sku_id], "store": store_id, "at": when, "tier": tier})
+    if not rows:
+        raise not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
+    found = _effective(rows[0], store_id, when, tier)
     if found is None:
         raise not_found("catalog.price.none", "该商品在此门店还没有标准价")
     return found

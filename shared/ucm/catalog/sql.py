@@ -163,7 +163,8 @@ where b.code = %s
 # --- prices -------------------------------------------------------------------------------------
 
 # The price of each SKU at a store at a moment, for a member tier (null: not a member): the
-# candidates of each rule, store rows before HQ-wide rows. One index range scan per candidate.
+# candidates of each rule, store rows before HQ-wide rows. One index range scan per candidate;
+# a SKU the caller may not see gives no row.
 EFFECTIVE_PRICES: LiteralString = """
 select i.sku_id,
        st.id as standard_id, st.amount as standard_amount, st.store_id as standard_store,
@@ -171,6 +172,7 @@ select i.sku_id,
        tp.id as temporary_id, tp.amount as temporary_amount, tp.store_id as temporary_store,
        tp.ends_at as temporary_ends_at
 from unnest(%(ids)s::text[]) as i (sku_id)
+join sku s on s.id = i.sku_id  -- only SKUs the caller may see (RLS)
 left join lateral (
     select p.id, p.amount, p.store_id from price p
      where p.sku_id = i.sku_id and p.kind = 'standard' and p.status = 'active' and p.starts_at <= %(at)s
