@@ -1,15 +1,20 @@
 -- Search at catalog scale (issue 4: 100,000 SKUs, P95 under 50 ms) for the PostgreSQL adapter.
 --
+-- Row-level security on search_document keeps the planner from using an index for any
+-- operator not marked leakproof (trigram %, LIKE, array @>): every title, pinyin or filter
+-- match scanned the whole kind. search_match holds, like search_code, only what documents are
+-- matched on and no store: the adapter finds and ranks candidates here, with indexes, and
+-- joins them back to search_document, where RLS and the store filter decide what the caller
+-- sees. The old trigram indexes on search_document could never be used under RLS: dropped.
+--
 -- grams: the title's characters and character pairs per word (what OpenSearch's cjk analyzer
--- indexes). Chinese product words are two characters, shorter than a trigram, so their ILIKE
--- cannot use the trigram index; a GIN lookup on the query's pairs narrows the rows first.
---
--- facets: 'key=value' for each top-level string field of the document and each string in a
--- top-level list field, so one indexed array containment serves equality filters on single
--- fields (brand_id, status) and on multi-valued ones (a SKU's category path).
---
--- Both are generated from the document, so existing rows are filled in here and no writer
--- can forget them.
+-- indexes). Chinese product words are two characters, shorter than a trigram, so a GIN lookup
+-- on the query's pairs narrows the rows before the ILIKE.
+-- facets: 'field=value' for each top-level string field of the document and each string in a
+-- top-level list field: one array containment serves equality filters on single fields
+-- (brand_id, status) and on multi-valued ones (a SKU's category path).
+-- shared: the document is HQ-wide. With the store_id facet it lets the adapter drop other
+-- stores' documents before ranking (RLS on search_document still decides what is returned).
 
 create function ucm_search_grams(title text) returns text[]
 language sql immutable parallel safe as $$
@@ -20,22 +25,39 @@ language sql immutable parallel safe as $$
      where i + n - 1 <= length(w.word)
 $$;
 
-create function ucm_search_facets(doc jsonb) returns text[]
-language sql immutable parallel safe as $$
-    select coalesce(array_agg(distinct f.facet), '{}')
-      from (select e.key || '=' || (e.value #>> '{}') as facet
-              from jsonb_each(case when jsonb_typeof(doc) = 'object' then doc else '{}' end) as e
-             where jsonb_typeof(e.value) = 'string'
-            union all
-            select e.key || '=' || (v.value #>> '{}')
-              from jsonb_each(case when jsonb_typeof(doc) = 'object' then doc else '{}' end) as e,
-                   jsonb_array_elements(case when jsonb_typeof(e.value) = 'array' then e.value else '[]' end) as v
-             where jsonb_typeof(v.value) = 'string') as f
-$$;
+create table search_match (
+    kind     text   not null,
+    id       text   not null,
+    title    text   not null,
+    pinyin   text   not null default '',
+    initials text   not null default '',
+    grams    text[] generated always as (ucm_search_grams(title)) stored,
+    facets   text[] not null default '{}',
+    shared   boolean not null default true,
+    primary key (kind, id)
+);
+create index search_match_title_trgm on search_match using gin (title gin_trgm_ops);
+create index search_match_pinyin_trgm on search_match using gin (pinyin gin_trgm_ops);
+create index search_match_initials_trgm on search_match using gin (initials gin_trgm_ops);
+create index search_match_grams on search_match using gin (grams);
+create index search_match_facets on search_match using gin (facets);
 
-alter table search_document
-    add column grams  text[] generated always as (ucm_search_grams(title)) stored,
-    add column facets text[] generated always as (ucm_search_facets(doc)) stored;
+-- Documents indexed before this migration (the adapter writes both tables from now on).
+insert into search_match (kind, id, title, pinyin, initials, shared, facets)
+select d.kind, d.id, d.title, d.pinyin, d.initials, d.store_id is null,
+       coalesce((select array_agg(distinct f.facet)
+                   from (select e.key || '=' || (e.value #>> '{}') as facet
+                           from jsonb_each(d.doc) as e
+                          where jsonb_typeof(e.value) = 'string'
+                         union all
+                         select e.key || '=' || (v.value #>> '{}')
+                           from jsonb_each(d.doc) as e,
+                                jsonb_array_elements(case when jsonb_typeof(e.value) = 'array'
+                                                          then e.value else '[]' end) as v
+                          where jsonb_typeof(v.value) = 'string') as f), '{}')
+  from search_document d
+ where jsonb_typeof(d.doc) = 'object';
 
-create index search_document_grams on search_document using gin (grams);
-create index search_document_facets on search_document using gin (facets);
+drop index search_document_title_trgm;
+drop index search_document_pinyin_trgm;
+drop index search_document_initials_trgm;

@@ -1,10 +1,12 @@
 """Search on PostgreSQL (the embedded default of the search port): pg_trgm on titles, a
 C-collated btree for exact and prefix barcode matches, and pinyin / initials columns.
 
-Table ``search_document`` (migrations 0002, 0006). Chinese product words are mostly two
-characters, shorter than a trigram, so title matches first look up the query's character
-pairs in the ``grams`` GIN index (CJK bigrams, as OpenSearch's cjk analyzer) and then check
-the ILIKE on those rows only. Filters match the generated ``facets`` array.
+Tables ``search_document`` (the documents, under RLS), ``search_code`` and ``search_match``
+(what documents are matched on, without RLS so that their indexes serve; migrations 0002 and
+0006). Chinese product words are mostly two characters, shorter than a trigram, so title
+matches first look up the query's character pairs in the ``grams`` GIN index (CJK bigrams,
+as OpenSearch's cjk analyzer) and then check the ILIKE on those rows only. Filters match the
+``facets`` array (``field=value`` for string fields and each string of list fields).
 """
 
 from __future__ import annotations
@@ -23,13 +25,25 @@ from ucm.adapters import search_doc as sd
 from ucm.db import Database
 from ucm.ports import SearchHit
 
+# One statement per chunk of documents: rows travel as one JSON array.
 _UPSERT: LiteralString = """
 insert into search_document (kind, id, store_id, title, codes, tags, pinyin, initials, doc, updated_at)
-values (%s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+select %(kind)s, t.id, t.store_id, t.title, t.codes, t.tags, t.pinyin, t.initials, t.doc, now()
+  from jsonb_to_recordset(%(rows)s::jsonb) as t (id text, store_id text, title text, codes text[], tags text[],
+                                                 pinyin text, initials text, doc jsonb)
 on conflict (kind, id) do update
    set store_id = excluded.store_id, title = excluded.title, codes = excluded.codes,
        tags = excluded.tags, pinyin = excluded.pinyin, initials = excluded.initials,
        doc = excluded.doc, updated_at = now()
+"""
+_UPSERT_MATCH: LiteralString = """
+insert into search_match (kind, id, title, pinyin, initials, shared, facets)
+select %(kind)s, t.id, t.title, t.pinyin, t.initials, t.shared, t.facets
+  from jsonb_to_recordset(%(rows)s::jsonb) as t (id text, title text, pinyin text, initials text, shared boolean,
+                                                 facets text[])
+on conflict (kind, id) do update
+   set title = excluded.title, pinyin = excluded.pinyin, initials = excluded.initials, shared = excluded.shared,
+       facets = excluded.facets
 """
 
 _INSERT_CODES: LiteralString = """
@@ -41,6 +55,9 @@ on conflict do nothing
 _DELETE_CODES: LiteralString = """
 delete from search_code where kind = %(kind)s and (%(ids)s::text[] is null or id = any (%(ids)s::text[]))
 """
+_DELETE_MATCH: LiteralString = """
+delete from search_match where kind = %(kind)s and (%(ids)s::text[] is null or id = any (%(ids)s::text[]))
+"""
 _DELETE_DOCS: LiteralString = """
 delete from search_document where kind = %(kind)s and (%(ids)s::text[] is null or id = any (%(ids)s::text[]))
 """
@@ -48,44 +65,67 @@ delete from search_document where kind = %(kind)s and (%(ids)s::text[] is null o
 # One static statement: each branch is one ranking tier, switched off by its guard when it
 # does not apply. psycopg sends an unnamed statement, which PostgreSQL plans with the
 # parameter values as constants, so a false guard removes its branch and ^@ on the
-# C-collated code column becomes a btree range scan. Title matches go through the grams
-# index first (migration 0006); filters are the facets array (string or list fields).
+# C-collated code column becomes a btree range scan.
+#
+# Candidates come from search_code and search_match, which have no RLS, so their indexes
+# serve (migration 0006): title words through the grams index, then ILIKE on those rows;
+# filters through the facets index. Only the best ``overfetch`` candidates are joined to
+# search_document, where RLS and the store filter apply; a candidate the caller may not see
+# comes back without its document. When fewer than ``limit`` visible rows come back from a
+# full set of candidates, the adapter asks again with no cap, so the result stays exact.
 _QUERY: LiteralString = """
-with hits (id, score) as (
-    select c.id, case when c.code = %(code)s::text then %(t_exact)s else %(t_prefix)s end
+with hits (id, score, sim, title) as (
+    select c.id, case when c.code = %(code)s::text then %(t_exact)s else %(t_prefix)s end, 0, null
       from search_code c
      where %(code)s::text <> '' and c.kind = %(kind)s and c.code ^@ %(code)s::text
+       and (%(unscoped)s or exists (select from search_match m where m.kind = c.kind and m.id = c.id
+                                    and (m.shared or m.facets && %(store_facets)s::text[])
+                                    and m.facets @> %(facets)s::text[]))
     union all
-    select d.id, %(t_contains)s from search_document d
-     where %(text)s::text <> '' and d.kind = %(kind)s and d.grams @> %(grams)s::text[]
-       and d.title ilike %(contains)s
+    select m.id, %(t_contains)s, similarity(m.title, %(text)s::text), m.title from search_match m
+     where %(text)s::text <> '' and m.kind = %(kind)s and m.grams @> %(grams)s::text[]
+       and m.title ilike %(contains)s and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[])
+       and m.facets @> %(facets)s::text[]
     union all
-    select d.id, %(t_terms)s from search_document d
-     where %(multi)s and d.kind = %(kind)s and d.grams @> %(grams)s::text[]
-       and d.title ilike all (%(term_patterns)s::text[])
+    select m.id, %(t_terms)s, similarity(m.title, %(text)s::text), m.title from search_match m
+     where %(multi)s and m.kind = %(kind)s and m.grams @> %(grams)s::text[]
+       and m.title ilike all (%(term_patterns)s::text[])
+       and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[]) and m.facets @> %(facets)s::text[]
     union all
-    select d.id, %(t_similar)s + similarity(d.title, %(text)s::text) from search_document d
-     where %(text)s::text <> '' and d.kind = %(kind)s and d.title %% %(text)s::text
+    select m.id, %(t_similar)s + similarity(m.title, %(text)s::text), similarity(m.title, %(text)s::text), m.title
+      from search_match m
+     where %(fuzzy)s and m.kind = %(kind)s and m.title %% %(text)s::text
+       and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[]) and m.facets @> %(facets)s::text[]
     union all
-    select d.id, %(t_initials)s from search_document d
-     where %(py)s::text is not null and d.kind = %(kind)s and d.initials like %(py_contains)s
+    select m.id, %(t_initials)s, 0, m.title from search_match m
+     where %(py)s::text is not null and m.kind = %(kind)s and m.initials like %(py_contains)s
+       and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[]) and m.facets @> %(facets)s::text[]
     union all
-    select d.id, %(t_pinyin)s from search_document d
-     where %(py)s::text is not null and d.kind = %(kind)s and d.pinyin like %(py_contains)s
+    select m.id, %(t_pinyin)s, 0, m.title from search_match m
+     where %(py)s::text is not null and m.kind = %(kind)s and m.pinyin like %(py_contains)s
+       and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[]) and m.facets @> %(facets)s::text[]
     union all
-    select d.id, 0 from search_document d
-     where %(text)s::text = '' and d.kind = %(kind)s and d.facets @> %(facets)s::text[]
-), best as (
-    select id, max(score) as score from hits group by id
+    select m.id, 0, 0, m.title from search_match m
+     where %(text)s::text = '' and m.kind = %(kind)s
+       and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[]) and m.facets @> %(facets)s::text[]
+), ranked as (
+    select id, max(score) as score, max(sim) as sim, length(max(title)) as len
+      from hits
+     group by id
+     order by 2 desc, 3 desc, 4, 1
+     limit %(overfetch)s
 )
-select d.id, b.score, d.doc
-  from best b
-  join search_document d on d.kind = %(kind)s and d.id = b.id
- where (%(stores)s::text[] is null or d.store_id is null or d.store_id = any (%(stores)s::text[]))
-   and d.facets @> %(facets)s::text[]
- order by b.score desc, similarity(d.title, %(text)s::text) desc, length(d.title), d.id
- limit %(limit)s
+select r.id, r.score, d.doc
+  from ranked r
+  left join search_document d
+    on d.kind = %(kind)s and d.id = r.id
+   and (%(stores)s::text[] is null or d.store_id is null or d.store_id = any (%(stores)s::text[]))
+ order by r.score desc, r.sim desc, r.len, r.id
 """
+# A hit of a title tier carries the title's similarity to the query (the tie-break inside a
+# tier); code, pinyin and initials hits cannot resemble the title and carry 0. A code hit
+# carries no title (a lookup per hit): hits found only by code go by id within their tier.
+# Candidates are narrowed to the caller's stores with the store_id facet before ranking.
 
 _TIERS = {
     "t_exact": sd.EXACT_CODE,
@@ -113,6 +153,8 @@ def _last_per_id(docs: Sequence[Mapping[str, Any]]) -> list[sd.IndexedDoc]:
 
 
 _CHUNK = 1000
+# Candidates ranked beyond the limit, for the ones the caller may not see (other stores' own SKUs).
+_OVERFETCH = 100
 
 
 def _chunks(docs: Iterable[Mapping[str, Any]], n: int) -> Iterator[list[Mapping[str, Any]]]:
@@ -121,11 +163,23 @@ def _chunks(docs: Iterable[Mapping[str, Any]], n: int) -> Iterator[list[Mapping[
         yield chunk
 
 
+def _facets(d: sd.IndexedDoc) -> list[str]:
+    """``field=value`` of each filterable value; the store always (it scopes the candidates)."""
+    out = {f"{k}={v}" for k, vs in sd.filter_values(d.doc).items() for v in ([vs] if isinstance(vs, str) else vs)}
+    if d.store_id is not None:
+        out.add(f"store_id={d.store_id}")
+    return sorted(out)
+
+
 def _write(conn: Connection[DictRow], kind: str, docs: list[sd.IndexedDoc]) -> None:
-    conn.cursor().executemany(_UPSERT, [
-        (kind, d.id, d.store_id, d.title, d.codes, d.tags, d.pinyin, d.initials, Jsonb(d.doc, dumps=_json))
-        for d in docs
-    ])
+    if not docs:
+        return
+    rows = [{"id": d.id, "store_id": d.store_id, "title": d.title, "codes": d.codes, "tags": d.tags,
+             "pinyin": d.pinyin, "initials": d.initials, "doc": d.doc} for d in docs]
+    conn.execute(_UPSERT, {"kind": kind, "rows": Jsonb(rows, dumps=_json)})
+    match = [{"id": d.id, "title": d.title, "pinyin": d.pinyin, "initials": d.initials,
+              "shared": d.store_id is None, "facets": _facets(d)} for d in docs]
+    conn.execute(_UPSERT_MATCH, {"kind": kind, "rows": Jsonb(match, dumps=_json)})
     conn.execute(_DELETE_CODES, {"kind": kind, "ids": [d.id for d in docs]})
     pairs = [(d.id, code) for d in docs for code in d.codes]
     conn.execute(_INSERT_CODES, (kind, [p[0] for p in pairs], [p[1] for p in pairs]))
@@ -134,6 +188,7 @@ def _write(conn: Connection[DictRow], kind: str, docs: list[sd.IndexedDoc]) -> N
 def _delete(conn: Connection[DictRow], kind: str, ids: list[str] | None) -> None:
     """Delete ``ids`` of ``kind`` (None: all of them)."""
     conn.execute(_DELETE_CODES, {"kind": kind, "ids": ids})
+    conn.execute(_DELETE_MATCH, {"kind": kind, "ids": ids})
     conn.execute(_DELETE_DOCS, {"kind": kind, "ids": ids})
 
 
@@ -177,6 +232,8 @@ class PgSearch:
         limit: int = 20,
     ) -> list[SearchHit]:
         q = sd.ParsedQuery.of(text)
+        n = sd.check_limit(limit)
+        facets = [f"{k}={v}" for k, v in sd.check_filters(filters).items()]
         params: dict[str, Any] = {
             **_TIERS,
             "kind": kind,
@@ -184,19 +241,32 @@ class PgSearch:
             "text": q.text,
             "contains": _contains(q.text),
             "multi": len(q.terms) > 1,
+            # Two characters or fewer share at most one trigram with a title that does not
+            # contain them: the fuzzy tier could only find what the contains tier found.
+            # A number is a code or a size, never a misspelt title.
+            "fuzzy": len(q.text) > 2 and not q.text.isdigit(),
             "term_patterns": [_contains(t) for t in q.terms],
             "py": q.pinyin,
             "py_contains": _contains(q.pinyin or ""),
             "stores": None if store_ids is None else list(store_ids),
+            "overfetch": n + _OVERFETCH,
             "grams": sd.query_grams(q.text),
-            "facets": [f"{k}={v}" for k, v in sd.check_filters(filters).items()],
-            "limit": sd.check_limit(limit),
+            "facets": facets,
+            "any_store": store_ids is None,
+            "store_facets": [f"store_id={s}" for s in store_ids or ()],
+            "unscoped": not facets and store_ids is None,
         }
         # In the caller's transaction scope: RLS hides other stores' documents even if the
         # store_ids filter were wrong.
         with self._db.transaction() as uow:
+            # The tiers' guards leave most branches empty; parallel workers would still be
+            # started for them (~10 ms each).
+            uow.execute("set local max_parallel_workers_per_gather = 0")
             rows = uow.conn.execute(_QUERY, params).fetchall()
-        return [SearchHit(id=r["id"], score=float(r["score"]), doc=r["doc"]) for r in rows]
+            if len(rows) == params["overfetch"] and sum(r["doc"] is not None for r in rows) < n:
+                rows = uow.conn.execute(_QUERY, {**params, "overfetch": None}).fetchall()
+        return [SearchHit(id=r["id"], score=float(r["score"]), doc=r["doc"])
+                for r in rows if r["doc"] is not None][:n]
 
     def ping(self) -> None:
         with self._db.connection() as conn:
