@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import auth, catalog_lookup, cold_start, gateway_health
+from bench import auth, catalog_lookup, catalog_search, cold_start, gateway_health
 
 if __name__ == "__main__":
     results = {"cold_start": cold_start.run(), "gateway_health": gateway_health.run(), "auth": auth.run(),
-               "catalog_lookup": catalog_lookup.run()}
+               "catalog_lookup": catalog_lookup.run(), "catalog_search": catalog_search.run()}
     print(json.dumps(results, indent=2, ensure_ascii=False))

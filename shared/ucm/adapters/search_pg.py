@@ -259,9 +259,6 @@ class PgSearch:
         # In the caller's transaction scope: RLS hides other stores' documents even if the
         # store_ids filter were wrong.
         with self._db.transaction() as uow:
-            # The tiers' guards leave most branches empty; parallel workers would still be
-            # started for them (~10 ms each).
-            uow.execute("set local max_parallel_workers_per_gather = 0")
             rows = uow.conn.execute(_QUERY, params).fetchall()
             if len(rows) == params["overfetch"] and sum(r["doc"] is not None for r in rows) < n:
                 rows = uow.conn.execute(_QUERY, {**params, "overfetch": None}).fetchall()
