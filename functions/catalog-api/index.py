@@ -9,7 +9,7 @@ from fastapi import Header
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from ucm.bootstrap import container
-from ucm.catalog import categories, prices, skus
+from ucm.catalog import categories, images, prices, skus
 from ucm.fc.app import FunctionApp
 from ucm.identity.principal import Principal
 from ucm.times import aware
@@ -263,6 +263,71 @@ def member_tiers(who: Principal = require("catalog.price.read")) -> dict[str, An
 
 
 # --- images --------------------------------------------------------------------------------------
+
+
+class ImageUploadIn(In):
+    filename: str = Field(min_length=1, max_length=200, description="原文件名，例如 可乐正面.jpg")
+    content_type: str = Field(min_length=1, max_length=100, description="image/jpeg、image/png 或 image/webp")
+    size: int = Field(ge=0, description="文件大小（字节），不超过 5 MB")
+
+
+class ImageUploadOut(BaseModel):
+    key: str
+    url: str
+    method: str
+    content_type: str
+    expires_at: datetime
+
+
+class ImageAttachIn(In):
+    key: str = Field(min_length=1, max_length=300, description="上传链接返回的 key")
+
+
+class ImageOrderIn(In):
+    ids: list[str] = Field(min_length=1, max_length=images.MAX_IMAGES, description="该商品全部图片的 id，按新顺序")
+
+
+@app.route("/catalog/sku/{sku_id}/images/uploads", methods=["POST"], summary="获取商品图片上传链接（预签名 PUT）",
+           tags=["images"], status_code=201, response_model=ImageUploadOut)
+def create_image_upload(sku_id: str, body: ImageUploadIn,
+                        who: Principal = require("catalog.sku.write")) -> ImageUploadOut:
+    c = container()
+    p = images.presign_upload(c.db, c.objects, who, sku_id, body.filename, body.content_type, body.size)
+    return ImageUploadOut(key=p.key, url=p.url, method=p.method, content_type=p.content_type,
+                          expires_at=p.expires_at)
+
+
+@app.route("/catalog/sku/{sku_id}/images", methods=["POST"], summary="保存已上传的图片（校验并生成缩略图）",
+           tags=["images"], status_code=201)
+def add_image(sku_id: str, body: ImageAttachIn, who: Principal = require("catalog.sku.write")) -> dict[str, Any]:
+    c = container()
+    return images.attach(c.db, c.objects, c.cache, who, sku_id, body.key)
+
+
+@app.route("/catalog/sku/{sku_id}/images", methods=["GET"], summary="商品图片（按顺序）", tags=["images"])
+def list_images(sku_id: str, who: Principal = require("catalog.sku.read")) -> dict[str, Any]:
+    c = container()
+    return images.list_images(c.db, c.objects, sku_id)
+
+
+@app.route("/catalog/sku/{sku_id}/images/order", methods=["PUT"], summary="调整图片顺序", tags=["images"])
+def order_images(sku_id: str, body: ImageOrderIn, who: Principal = require("catalog.sku.write")) -> dict[str, Any]:
+    c = container()
+    return images.reorder(c.db, c.objects, c.cache, who, sku_id, body.ids)
+
+
+@app.route("/catalog/sku/{sku_id}/images/{image_id}/main", methods=["POST"], summary="设为主图", tags=["images"])
+def set_main_image(sku_id: str, image_id: str, who: Principal = require("catalog.sku.write")) -> dict[str, Any]:
+    c = container()
+    return images.set_main(c.db, c.objects, c.cache, who, sku_id, image_id)
+
+
+@app.route("/catalog/sku/{sku_id}/images/{image_id}", methods=["DELETE"], summary="删除图片", tags=["images"],
+           status_code=204)
+def delete_image(sku_id: str, image_id: str, who: Principal = require("catalog.sku.write")) -> Response:
+    c = container()
+    images.delete(c.db, c.objects, c.cache, who, sku_id, image_id)
+    return Response(status_code=204)
 
 
 handler = app.handler
