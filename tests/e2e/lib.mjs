@@ -128,3 +128,80 @@ export async function screenshotTo(page, dir, name) {
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });
   return path;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Catalog flows (catalog_import.mjs, catalog_price.mjs).
+
+/** Logs in through the form and waits for the layout (no TOTP, no forced password change). */
+export async function loginAs(page, user, password) {
+  await page.goto('/login', { waitUntil: 'domcontentloaded' });
+  await page.getByTestId('login-username').fill(user);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  const outcome = await Promise.race([
+    page.getByTestId('user-menu').waitFor({ state: 'visible' }).then(() => 'in'),
+    page.getByTestId('login-error').waitFor({ state: 'visible' }).then(() => 'error'),
+  ]);
+  if (outcome !== 'in') throw fail(`login as ${user} refused: ${(await page.getByTestId('login-error').innerText()).trim()}`);
+}
+
+/**
+ * Calls the API from the page with the logged-in user's token (test setup: categories, SKUs).
+ * Returns {status, body}; throws on a status outside `ok` (default 2xx).
+ */
+export async function apiCall(page, method, path, body, { ok = (s) => s >= 200 && s < 300 } = {}) {
+  const res = await page.evaluate(
+    async ([m, p, b]) => {
+      const t = JSON.parse(window.localStorage.getItem('ucm.auth.tokens') || '{}').access_token;
+      const r = await fetch(p, {
+        method: m,
+        headers: { Authorization: `Bearer ${t}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: b === undefined ? undefined : JSON.stringify(b),
+      });
+      const text = await r.text();
+      let json = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {
+        json = text;
+      }
+      return { status: r.status, body: json };
+    },
+    [method, path, body],
+  );
+  if (!ok(res.status)) throw fail(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+  return res;
+}
+
+/** Types a date-time ("YYYY-MM-DD HH:mm") into an antd DatePicker with showTime and confirms it. */
+export async function pickDateTime(page, picker, text) {
+  // antd puts data-testid on the <input> itself (DatePicker) or on a wrapper
+  const isInput = (await picker.evaluate((el) => el.tagName)) === 'INPUT';
+  const input = isInput ? picker : picker.locator('input').first();
+  await input.click();
+  await input.fill(text);
+  const panel = page.locator('.ant-picker-dropdown:not(.ant-picker-dropdown-hidden)').last();
+  const okBtn = panel.locator('.ant-picker-ok button');
+  if (await okBtn.isVisible().catch(() => false)) {
+    await okBtn.click();
+  } else {
+    await input.press('Enter');
+  }
+  await panel.waitFor({ state: 'hidden' }).catch(() => {});
+  const shown = await input.inputValue();
+  if (shown !== text) throw fail(`date picker shows "${shown}", wanted "${text}"`);
+}
+
+/** A valid EAN-13 with the given 12-digit body (GS1 check digit appended). */
+export function ean13(body12) {
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += Number(body12[11 - i]) * (i % 2 === 0 ? 3 : 1);
+  return body12 + String((10 - (sum % 10)) % 10);
+}
+
+/** Clicks the OK button of the Popconfirm that is open. */
+export async function confirmPopover(page) {
+  const pop = page.locator('.ant-popover:not(.ant-popover-hidden) .ant-popconfirm-buttons .ant-btn-primary').last();
+  await pop.waitFor({ state: 'visible' });
+  await pop.click();
+}

@@ -64,3 +64,50 @@ def test_store_manager_sees_only_their_store(runner: Runner, tmp_path: Path) -> 
     login = httpx.post(f"{runner.url}/auth/login", json={"username": result["username"], "password": "Store@2026x"})
     me = httpx.get(f"{runner.url}/auth/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
     assert [s["code"] for s in me.json()["stores"]] == ["S001"]
+
+
+@pytest.mark.e2e
+def test_catalog_import_wizard(runner: Runner, tmp_path: Path) -> None:
+    """Upload a CSV with a bad barcode check digit → the errors step names row, column and reason;
+    the fixed file previews 2 新增, commits, and the product list finds both products by name."""
+    result = run_script("catalog_import", runner.url, tmp_path)
+    assert result["ok"] is True
+    errors = result["error_rows"]
+    assert isinstance(errors, list) and len(errors) == 1
+    assert errors[0]["row"] == "2" and errors[0]["column"] == "条码"  # header is row 1
+    assert result["bad_barcode"] in errors[0]["text"] and "校验" in errors[0]["text"]
+    assert result["status_after_bad"] == "invalid"
+    assert result["counts"] == {"create": 2, "update": 0, "unchanged": 0}
+    assert sorted(result["preview_keys"]) == sorted(result["codes"])
+    assert "新增 2 个" in str(result["done_text"])
+    assert set(result["codes"]) <= set(result["listed"])
+    assert result["names"][0] in str(result["row_text"])
+    assert result["not_found"] == []
+    # The API agrees: both SKUs exist with the fixed barcode, written by one import job.
+    import httpx
+
+    login = httpx.post(f"{runner.url}/auth/login", json={"username": "admin", "password": "Retail@2026"})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    for code in result["codes"]:
+        found = httpx.get(f"{runner.url}/catalog/sku", params={"q": code}, headers=headers).json()["items"]
+        sku = next(s for s in found if s["code"] == code)
+        assert sku["import_job_id"]
+        assert all(b["code"] != result["bad_barcode"] for b in sku["barcodes"])
+
+
+@pytest.mark.e2e
+def test_catalog_temporary_price(runner: Runner, tmp_path: Path) -> None:
+    """On a product's page add a temporary store price with start/end: the timeline shows it as
+    待生效, and 价格查询 inside the window answers with it (rule 临时价), before it the standard."""
+    result = run_script("catalog_price", runner.url, tmp_path)
+    assert result["ok"] is True
+    timeline = result["timeline"]
+    assert timeline["amount"] == "7.50" and timeline["state"] == "scheduled"
+    assert "¥7.50" in timeline["text"] and "待生效" in timeline["text"]
+    assert [(r["amount"], r["store_id"]) for r in result["api_rows"]] == [("7.50", result["store_id"])]
+    start, end = result["window"]
+    assert result["api_rows"][0]["starts_at"].startswith(start.replace(" ", "T"))
+    assert result["api_rows"][0]["ends_at"].startswith(end.replace(" ", "T"))
+    assert result["quote"]["rule"] == "temporary" and result["quote"]["amount"] == "7.50"
+    assert result["quote"]["rule_text"] == "临时价"
+    assert result["before"] == {"rule": "standard", "amount": "10.00"}

@@ -107,7 +107,11 @@ export default function PriceQueryPage() {
         </Form>
       </Card>
       {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
-      {none && <Result status="warning" title="该商品在此门店没有标准价" subTitle="请先在商品详情的「价格」中设置标准价" data-testid="price-query-none" />}
+      {none && (
+        <div data-testid="price-query-none">
+          <Result status="warning" title="该商品在此门店没有标准价" subTitle="请先在商品详情的「价格」中设置标准价" />
+        </div>
+      )}
       {quote && (
         <Card data-testid="price-result" data-rule={quote.rule} data-amount={quote.amount}>
           <Row gutter={32}>

@@ -52,8 +52,8 @@ import CursorPager from '../../components/CursorPager';
 import { useAsync } from '../../hooks/useAsync';
 import { useCursorList } from '../../hooks/useCursorList';
 import { useStoreOptions } from '../../hooks/useRefData';
-import { formatDateTime } from '../../utils/format';
-import { HQ } from '../catalog/labels';
+import { formatDateTime, formatMoney } from '../../utils/format';
+import { HQ, SKU_STATUS, taxLabel } from '../catalog/labels';
 import { TemplateButton } from './ImportsPage';
 
 const STEP_TITLES = ['上传文件', '字段映射', '校验与预览', '提交'];
@@ -61,6 +61,36 @@ const STEP_TITLES = ['上传文件', '字段映射', '校验与预览', '提交'
 function show(v: unknown): string {
   if (v === null || v === undefined || v === '') return '（空）';
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** Import row data → "类目：饮料/碳酸饮料；条码：690…；标准价：¥3.50" (the fields a person reads). */
+const DATA_FIELDS: [string, string][] = [
+  ['brand_name', '品牌'],
+  ['category_path', '类目'],
+  ['unit', '单位'],
+  ['tax_rate', '税率'],
+  ['barcodes', '条码'],
+  ['pack', '箱规'],
+  ['standard_price', '标准价'],
+  ['member_price', '会员价'],
+  ['status', '状态'],
+  ['origin', '产地'],
+];
+
+function dataSummary(data: Record<string, unknown> | null): string {
+  if (!data) return '';
+  const parts: string[] = [];
+  for (const [k, label] of DATA_FIELDS) {
+    let v = data[k];
+    if (v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length)) continue;
+    if (k === 'barcodes' && Array.isArray(v)) v = v.map((b) => (typeof b === 'object' && b ? (b as { code?: string }).code : b)).join('；');
+    else if (k.endsWith('_price')) v = formatMoney(String(v));
+    else if (k === 'status') v = (SKU_STATUS as Record<string, { text: string }>)[String(v)]?.text ?? v;
+    else if (k === 'tax_rate') v = taxLabel(String(v));
+    else if (Array.isArray(v)) v = v.join('/');
+    parts.push(`${label}：${show(v)}`);
+  }
+  return parts.join('；');
 }
 
 function pctOf(job: ImportJob): number {
@@ -370,10 +400,7 @@ function PreviewRows({ job, action, labels }: { job: ImportJob; action: RowActio
                 render: (_: unknown, r: ImportRow) =>
                   action === 'create' ? (
                     <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                      {Object.entries(r.data ?? {})
-                        .filter(([k, v]) => k !== 'name' && k !== 'code' && v !== null && v !== '' && v !== undefined)
-                        .map(([k, v]) => `${labels[k] ?? k}：${show(v)}`)
-                        .join('；')}
+                      {dataSummary(r.data)}
                     </Typography.Text>
                   ) : (
                     <Typography.Text type="secondary">与现有数据相同</Typography.Text>
@@ -543,21 +570,17 @@ function DoneStep({ job, onJob }: { job: ImportJob; onJob: (j: ImportJob) => voi
 
   if (job.status === 'rolled_back') {
     return (
-      <Result
-        status="info"
-        title="已回滚"
-        subTitle={`本次导入的修改已全部撤销（${formatDateTime(job.rolled_back_at)}）`}
-        extra={<Link to="/catalog/sku">查看商品列表</Link>}
-        data-testid="import-rolled-back"
-      />
+      <Card data-testid="import-rolled-back">
+        <Result status="info" title="已回滚" subTitle={`本次导入的修改已全部撤销（${formatDateTime(job.rolled_back_at)}）`} extra={<Link to="/catalog/sku">查看商品列表</Link>} />
+      </Card>
     );
   }
   return (
+    <Card data-testid="import-done">
     <Result
       status="success"
       title="导入完成"
       subTitle={`新增 ${counts.create} 个，更新 ${counts.update} 个，不变 ${counts.unchanged} 个 · ${formatDateTime(job.committed_at)}`}
-      data-testid="import-done"
       extra={
         <Space direction="vertical" align="center">
           {error && <Alert type="error" showIcon message={error} data-testid="import-rollback-error" />}
@@ -580,6 +603,7 @@ function DoneStep({ job, onJob }: { job: ImportJob; onJob: (j: ImportJob) => voi
         </Space>
       }
     />
+    </Card>
   );
 }
 
@@ -639,17 +663,18 @@ export default function ImportWizardPage() {
   } else if (job.status === 'failed' || job.status === 'cancelled') {
     step = job.status === 'failed' ? 0 : 2;
     body = (
-      <Result
-        status={job.status === 'failed' ? 'error' : 'info'}
-        title={job.status === 'failed' ? '文件无法读取' : '导入任务已取消'}
-        subTitle={job.message ?? undefined}
-        data-testid={`import-${job.status}`}
-        extra={
-          <Button type="primary" onClick={() => navigate('/imports/new')}>
-            重新上传
-          </Button>
-        }
-      />
+      <Card data-testid={`import-${job.status}`}>
+        <Result
+          status={job.status === 'failed' ? 'error' : 'info'}
+          title={job.status === 'failed' ? '文件无法读取' : '导入任务已取消'}
+          subTitle={job.message ?? undefined}
+          extra={
+            <Button type="primary" onClick={() => navigate('/imports/new')}>
+              重新上传
+            </Button>
+          }
+        />
+      </Card>
     );
   } else if ((job.status === 'invalid' || job.status === 'ready') && showMapping) {
     step = 1;
@@ -673,7 +698,7 @@ export default function ImportWizardPage() {
       breadcrumb={{ items: [{ title: <Link to="/imports">商品导入</Link> }, { title: id ? '导入任务' : '新建' }] }}
     >
       <Card style={{ marginBottom: 16 }}>
-        <Steps current={step} items={STEP_TITLES.map((t) => ({ title: t }))} data-testid="import-steps" />
+        <Steps current={step} status={job?.status === 'committed' || job?.status === 'rolled_back' ? 'finish' : job?.status === 'failed' ? 'error' : 'process'} items={STEP_TITLES.map((t) => ({ title: t }))} data-testid="import-steps" />
       </Card>
       {body}
     </PageContainer>
