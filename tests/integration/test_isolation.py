@@ -369,6 +369,68 @@ MATRIX.update({
     ("POST", "/imports/{job_id}/cancel"): import_b("POST", "/cancel"),
 })
 
+# images: store B's local SKU and its images are out of reach (404; 403 without the permission).
+_B_IMAGE: dict[str, str] = {}
+
+
+def _image_b(w: World, ids: Ids) -> str:
+    """An image of store B's local SKU (attached once, by HQ, after a real upload)."""
+    if "id" not in _B_IMAGE:
+        import io
+
+        from PIL import Image
+
+        r = w.call("POST", f"/catalog/sku/{ids.sku_b}/images/uploads", w.admin_user,
+                   {"filename": "b.png", "content_type": "image/png", "size": 100})
+        assert r.status_code == 201, r.text
+        out = io.BytesIO()
+        Image.new("RGB", (64, 64), (0, 128, 255)).save(out, "PNG")
+        bootstrap.container().objects.put(r.json()["key"], out.getvalue(), "image/png")
+        img = w.call("POST", f"/catalog/sku/{ids.sku_b}/images", w.admin_user, {"key": r.json()["key"]})
+        assert img.status_code == 201, img.text
+        _B_IMAGE["id"] = img.json()["id"]
+        # The checks would pass vacuously if B's SKU had no image.
+        assert [i["id"] for i in w.call("GET", f"/catalog/sku/{ids.sku_b}/images", w.admin_user).json()["items"]] \
+            == [_B_IMAGE["id"]]
+    return _B_IMAGE["id"]
+
+
+def image_b(method: str, suffix: str = "", body: object = None) -> Check:
+    """Store B's SKU through ``/catalog/sku/{id}/images{suffix}``; ``{image}`` is B's image id."""
+
+    def check(w: World, ids: Ids, caller: str) -> None:
+        image = _image_b(w, ids)
+        fill = {"image": image}
+        b = {k: [x.format(**fill) for x in v] if isinstance(v, list) else v for k, v in (body or {}).items()} \
+            if isinstance(body, dict) else body
+        r = send(w, caller, method, f"/catalog/sku/{ids.sku_b}/images{suffix.format(**fill)}", body=b)
+        assert r.status_code in (404, 403), r.text
+        if r.status_code == 403:
+            assert r.json()["code"] in REFUSALS, r.text
+        assert no_b_in(r.text, ids) and image not in r.text
+    return check
+
+
+MATRIX.update({
+    ("GET", "/catalog/sku/{sku_id}/images"): image_b("GET"),
+    ("POST", "/catalog/sku/{sku_id}/images/uploads"): image_b("POST", "/uploads", {
+        "filename": "a.png", "content_type": "image/png", "size": 100}),
+    ("POST", "/catalog/sku/{sku_id}/images"): image_b("POST", "", {"key": "catalog/images/x/" + "0" * 32 + ".png"}),
+    ("PUT", "/catalog/sku/{sku_id}/images/order"): image_b("PUT", "/order", {"ids": ["{image}"]}),
+    ("POST", "/catalog/sku/{sku_id}/images/{image_id}/main"): image_b("POST", "/{image}/main"),
+    ("DELETE", "/catalog/sku/{sku_id}/images/{image_id}"): image_b("DELETE", "/{image}"),
+})
+
+
+def test_store_b_image_still_there(w: World, b_side: Ids, callers: dict[str, str]) -> None:
+    """After every scoped caller tried to change it, B's image is unchanged (HQ sees it)."""
+    image = _image_b(w, b_side)
+    for caller in callers.values():
+        send(w, caller, "DELETE", f"/catalog/sku/{b_side.sku_b}/images/{image}")
+    items = w.call("GET", f"/catalog/sku/{b_side.sku_b}/images", w.admin_user).json()["items"]
+    assert [(i["id"], i["is_main"]) for i in items] == [(image, True)]
+
+
 # Exports go through the same gate: each CSV as a scoped caller downloads it.
 EXPORTS = [("/system/audit", {"format": "csv"}), ("/catalog/sku", {"format": "csv", "limit": "500"})]
 

@@ -182,13 +182,13 @@ def attach(db: Database, objects: ObjectStore, cache: Cache | None, who: Princip
            key: str) -> dict[str, Any]:
     """Add the uploaded object ``key`` as the SKU's last image (its main one when first).
     Attaching the same key again returns the image it made the first time."""
+    with db.transaction() as uow:
+        _check_write(who, _sku(uow, sku_id))  # first: a SKU out of scope is 404 whatever the key
+        existing = uow.one(sql.IMAGE_BY_KEY, (key,))
     m = _KEY.fullmatch(key)
     if m is None or m["sku"] != sku_id:
         raise bad_request("catalog.image.invalid", "上传的文件不属于该商品，请重新上传",
                           errors=[FieldError("key", "catalog.image.key", "须为本商品的上传链接返回的 key")])
-    with db.transaction() as uow:
-        _check_write(who, _sku(uow, sku_id))
-        existing = uow.one(sql.IMAGE_BY_KEY, (key,))
     if existing is not None:
         return _image_out(objects, existing)
 
