@@ -270,3 +270,21 @@ def test_database_ctype_keeps_chinese_trigrams(db: Database) -> None:
     # Under ctype C, pg_trgm drops non-ASCII characters: Chinese titles would match nothing.
     ctype = row["datctype"]
     assert row["trgm"], f"pg_trgm yields no Chinese trigrams under ctype {ctype!r}; create the DB with C.UTF-8"
+
+
+def test_pg_rls_hidden_candidates_do_not_crowd_out_visible_ones(db: Database) -> None:
+    """PostgreSQL ranks candidates before RLS hides other stores' documents: when the best
+    ones are all hidden, the adapter must still return the visible ones behind them."""
+    search = PgSearch(db)
+    k = f"t{uuid.uuid4().hex[:12]}"
+    crowd = [{"id": f"s9-{i}", "title": f"面包 {i}", "store_id": "S009"} for i in range(150)]
+    search.upsert(k, [*crowd, {"id": "hq", "title": "全麦切片面包 大包装 500g", "store_id": None},
+                      {"id": "s1", "title": "现烤全麦面包 本店", "store_id": "S001"}])
+    try:
+        assert len(search.query(k, "面包", limit=200)) == 152  # the platform sees them all
+        manager = context.Context(trace_id="t", actor="user:m", scope=context.Scope.stores("S001"))
+        with context.use(manager):
+            assert [h.id for h in search.query(k, "面包", limit=5)] == ["s1", "hq"]
+            assert [h.id for h in search.query(k, "面包", store_ids=["S001"], limit=5)] == ["s1", "hq"]
+    finally:
+        search.drop(k)

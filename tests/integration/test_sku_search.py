@@ -59,7 +59,7 @@ SKUS: list[dict[str, Any]] = [
      "barcodes": [ean13(COKE + "43012")]},
     {"key": "pepsi", "name": "百事可乐 330ml", "short": "", "brand": "百事", "cat": "碳酸饮料",
      "barcodes": [ean13(PEPSI + "01234")]},
-    {"key": "pepsi_2l", "name": "百事可乐 无糖 2L", "short": "", "brand": "百事", "cat": "碳酸饮料",
+    {"key": "pepsi_2l", "name": "百事可乐 无糖 1.25L", "short": "", "brand": "百事", "cat": "碳酸饮料",
      "status": "discontinued", "barcodes": [ean13(PEPSI + "01299")]},
     {"key": "water", "name": "农夫山泉 饮用天然水 550ml", "short": "矿泉水", "brand": "农夫山泉", "cat": "饮用水",
      "barcodes": [ean13("6921168" + "50912")]},
@@ -176,8 +176,12 @@ def test_document_of_a_sku(catalog: Catalog) -> None:
 def test_two_character_word_finds_both_colas_best_first(catalog: Catalog, backend: Search) -> None:
     found = keys(catalog, find(backend, "可乐", store_ids=[]))
     assert set(found) == {"coke", "coke_zero", "pepsi", "pepsi_2l"}  # not 雪碧 (same maker, no 可乐)
-    assert found[0] == "coke"  # 可口可乐 330ml: the shortest title that is most like the query
+    # The plain products before their variants (shorter titles first inside the tier).
+    assert set(found[:2]) == {"coke", "pepsi"} and found[2:] == ["pepsi_2l", "coke_zero"]
     assert set(keys(catalog, find(backend, "百事可乐"))[:2]) == {"pepsi", "pepsi_2l"}
+    # A title that starts with the word comes first (store A's deli 可乐鸡翅).
+    assert keys(catalog, find(backend, "可乐", store_ids=[catalog.store_a]))[0] == "wings_a"
+    assert keys(catalog, find(backend, "零度"))[0] == "coke_zero"
 
 
 def test_short_name_is_searchable(catalog: Catalog, backend: Search) -> None:

@@ -6,7 +6,8 @@ codes, store ids and the pinyin keys keyword fields. ``reindex`` builds a fresh 
 swaps the alias, so readers never see a half-built index.
 
 Ranking follows the same tiers as the PostgreSQL adapter (``search_doc``): a ``dis_max`` of
-constant-score tiers, plus a small BM25 title score that breaks ties inside a tier.
+constant-score tiers; inside a tier, as there, titles that start with the query (a small
+constant boost), then titles with a word that starts with it, then shorter titles.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ucm.adapters import search_doc as sd
 from ucm.ports import SearchHit
 
 _INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]*")
-_TIE_BREAK_BOOST = 0.01  # keeps the BM25 tie-break far below the gap between two tiers
+_TIE_BREAK_BOOST = 0.01  # keeps the word-start tie-break far below the gap between two tiers
 
 
 def _wildcard_contains(text: str) -> str:
@@ -30,6 +31,17 @@ def _wildcard_contains(text: str) -> str:
 
 def _const(query: dict[str, Any], boost: float) -> dict[str, Any]:
     return {"constant_score": {"filter": query, "boost": boost}}
+
+
+def _word_start(text: str) -> dict[str, Any]:
+    """A small boost (far below the gap between two tiers): 2 units when the title starts with
+    ``text``, 1 when one of its words does."""
+    escaped = re.sub(r"([\\*?])", r"\\\1", text)
+    return {"dis_max": {"queries": [
+        _const({"wildcard": {"title.raw": {"value": escaped + "*", "case_insensitive": True}}}, 2 * _TIE_BREAK_BOOST),
+        _const({"wildcard": {"title.raw": {"value": "* " + escaped + "*", "case_insensitive": True}}},
+               _TIE_BREAK_BOOST),
+    ]}}
 
 
 def _contains(field: str, text: str) -> dict[str, Any]:
@@ -50,6 +62,7 @@ def template_body(prefix: str) -> dict[str, Any]:
                 "properties": {
                     "id": {"type": "keyword"},
                     "title": {"type": "text", "analyzer": "cjk", "fields": {"raw": {"type": "keyword"}}},
+                    "title_len": {"type": "integer"},
                     "codes": {"type": "keyword"},
                     "store_id": {"type": "keyword"},
                     "tags": {"type": "keyword"},
@@ -67,6 +80,7 @@ def source_of(d: sd.IndexedDoc) -> dict[str, Any]:
     return {
         "id": d.id,
         "title": d.title,
+        "title_len": len(d.title),
         "codes": d.codes,
         "store_id": d.store_id,
         "tags": d.tags,
@@ -109,10 +123,12 @@ def query_body(
         "size": limit,
         "query": {"bool": {
             "must": [must],
-            "should": [{"match": {"title": {"query": q.text, "boost": _TIE_BREAK_BOOST}}}] if q.text else [],
+            "should": [_word_start(q.text)] if q.text else [],
             "filter": scope,
         }},
-        "sort": [{"_score": "desc"}, {"title.raw": "asc"}, {"id": "asc"}],
+        # As PgSearch: inside a tier, titles starting with the query, then with a word starting
+        # with it, then shorter titles.
+        "sort": [{"_score": "desc"}, {"title_len": "asc"}, {"id": "asc"}],
         "_source": ["doc"],
     }
 

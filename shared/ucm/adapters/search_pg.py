@@ -70,9 +70,8 @@ delete from search_document where kind = %(kind)s and (%(ids)s::text[] is null o
 # Candidates come from search_code and search_match, which have no RLS, so their indexes
 # serve (migration 0006): title words through the grams index, then ILIKE on those rows;
 # filters through the facets index. Only the best ``overfetch`` candidates are joined to
-# search_document, where RLS and the store filter apply; a candidate the caller may not see
-# comes back without its document. When fewer than ``limit`` visible rows come back from a
-# full set of candidates, the adapter asks again with no cap, so the result stays exact.
+# search_document, where RLS and the store filter apply. When fewer than ``limit`` rows come
+# back from a full set of candidates, the adapter asks again with no cap: the result is exact.
 _QUERY: LiteralString = """
 with hits (id, score, sim, title) as (
     select c.id, case when c.code = %(code)s::text then %(t_exact)s else %(t_prefix)s end, 0, null
@@ -82,18 +81,21 @@ with hits (id, score, sim, title) as (
                                     and (m.shared or m.facets && %(store_facets)s::text[])
                                     and m.facets @> %(facets)s::text[]))
     union all
-    select m.id, %(t_contains)s, similarity(m.title, %(text)s::text), m.title from search_match m
+    select m.id, %(t_contains)s,
+           case when m.title ilike %(starts)s then 2 when m.title ilike %(word_starts)s then 1 else 0 end, m.title
+      from search_match m
      where %(text)s::text <> '' and m.kind = %(kind)s and m.grams @> %(grams)s::text[]
        and m.title ilike %(contains)s and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[])
        and m.facets @> %(facets)s::text[]
     union all
-    select m.id, %(t_terms)s, similarity(m.title, %(text)s::text), m.title from search_match m
+    select m.id, %(t_terms)s,
+           case when m.title ilike %(starts)s then 2 when m.title ilike %(word_starts)s then 1 else 0 end, m.title
+      from search_match m
      where %(multi)s and m.kind = %(kind)s and m.grams @> %(grams)s::text[]
        and m.title ilike all (%(term_patterns)s::text[])
        and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[]) and m.facets @> %(facets)s::text[]
     union all
-    select m.id, %(t_similar)s + similarity(m.title, %(text)s::text), similarity(m.title, %(text)s::text), m.title
-      from search_match m
+    select m.id, %(t_similar)s + similarity(m.title, %(text)s::text), 0, m.title from search_match m
      where %(fuzzy)s and m.kind = %(kind)s and m.title %% %(text)s::text
        and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[]) and m.facets @> %(facets)s::text[]
     union all
@@ -115,15 +117,18 @@ with hits (id, score, sim, title) as (
      order by 2 desc, 3 desc, 4, 1
      limit %(overfetch)s
 )
-select r.id, r.score, d.doc
+select r.id, r.score, d.doc, (select count(*) from ranked) as ranked
   from ranked r
-  left join search_document d
+  join search_document d
     on d.kind = %(kind)s and d.id = r.id
    and (%(stores)s::text[] is null or d.store_id is null or d.store_id = any (%(stores)s::text[]))
  order by r.score desc, r.sim desc, r.len, r.id
+ limit %(limit)s
 """
-# A hit of a title tier carries the title's similarity to the query (the tie-break inside a
-# tier); code, pinyin and initials hits cannot resemble the title and carry 0. A code hit
+# Inside a tier: titles that start with the query, then titles with a word that starts with
+# it, then shorter titles (the plain product before its variants: 可口可乐 330ml before
+# 可口可乐 零度 500ml). A per-row similarity() would cost ~4 µs × thousands of rows for a
+# common word; the fuzzy tier's own score already holds its similarity. A code hit
 # carries no title (a lookup per hit): hits found only by code go by id within their tier.
 # Candidates are narrowed to the caller's stores with the store_id facet before ranking.
 
@@ -240,6 +245,8 @@ class PgSearch:
             "code": q.code,
             "text": q.text,
             "contains": _contains(q.text),
+            "starts": _contains(q.text)[1:],
+            "word_starts": "% " + _contains(q.text)[1:],
             "multi": len(q.terms) > 1,
             # Two characters or fewer share at most one trigram with a title that does not
             # contain them: the fuzzy tier could only find what the contains tier found.
@@ -249,6 +256,7 @@ class PgSearch:
             "py": q.pinyin,
             "py_contains": _contains(q.pinyin or ""),
             "stores": None if store_ids is None else list(store_ids),
+            "limit": n,
             "overfetch": n + _OVERFETCH,
             "grams": sd.query_grams(q.text),
             "facets": facets,
@@ -260,10 +268,10 @@ class PgSearch:
         # store_ids filter were wrong.
         with self._db.transaction() as uow:
             rows = uow.conn.execute(_QUERY, params).fetchall()
-            if len(rows) == params["overfetch"] and sum(r["doc"] is not None for r in rows) < n:
+            if len(rows) < n and (not rows or rows[0]["ranked"] == params["overfetch"]):
+                # The caller may not see enough of the best candidates: rank them all.
                 rows = uow.conn.execute(_QUERY, {**params, "overfetch": None}).fetchall()
-        return [SearchHit(id=r["id"], score=float(r["score"]), doc=r["doc"])
-                for r in rows if r["doc"] is not None][:n]
+        return [SearchHit(id=r["id"], score=float(r["score"]), doc=r["doc"]) for r in rows]
 
     def ping(self) -> None:
         with self._db.connection() as conn:
