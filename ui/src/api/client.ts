@@ -226,8 +226,15 @@ export async function apiDownload(path: string, filename: string, opts: RequestO
   const res = await apiRequest(path, { ...opts, headers: { Accept: 'text/csv, */*', ...(opts.headers ?? {}) } });
   const blob = await res.blob();
   const disposition = res.headers.get('Content-Disposition') ?? '';
-  const m = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(disposition);
-  const name = m ? decodeURIComponent(m[1] ?? m[2] ?? filename) : filename;
+  // RFC 6266: filename* (UTF-8, e.g. 商品.csv) wins over the ASCII fallback filename=.
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  const plain = /filename="?([^";]+)"?/i.exec(disposition);
+  let name = filename;
+  try {
+    name = star ? decodeURIComponent(star[1].trim()) : plain && plain[1].replace(/^\./, '') ? plain[1] : filename;
+  } catch {
+    name = filename;
+  }
   saveBlob(blob, name);
 }
 

@@ -1,5 +1,5 @@
-import { useMemo } from 'react';
-import { listAllStores, listPermissions, listRegions, listRoles, type Permission, type Region, type Role, type StoreRef } from '../api/identity';
+import { useCallback, useMemo } from 'react';
+import { listAllStores, listAllUsers, listPermissions, listRegions, listRoles, type Permission, type Region, type Role, type StoreRef, type User } from '../api/identity';
 import { useAuth } from '../auth/AuthContext';
 import { useAsync } from './useAsync';
 
@@ -74,3 +74,24 @@ export const MODULE_LABELS: Record<string, string> = {
 };
 
 export const moduleLabel = (m: string) => MODULE_LABELS[m] ?? m;
+
+/**
+ * Users by id (when the viewer may read users) and `actorName("user:<id>")` → "姓名（用户名）";
+ * other actors ("system:demo", API keys) and unknown ids are shown as they are.
+ */
+export function useActorNames() {
+  const { can, me } = useAuth();
+  const r = useAsync<User[]>(() => listAllUsers(), [], can('system.user.read'));
+  const usersById = useMemo(() => new Map((r.data ?? []).map((u) => [u.id, u])), [r.data]);
+  const actorName = useCallback(
+    (actor: string | null | undefined) => {
+      if (!actor) return '—';
+      const m = /^user:(.+)$/.exec(actor);
+      if (m && me && m[1] === me.id) return `${me.display_name || me.username}（${me.username}）`;
+      const u = m ? usersById.get(m[1]) : undefined;
+      return u ? `${u.display_name || u.username}（${u.username}）` : actor;
+    },
+    [usersById, me],
+  );
+  return { usersById, actorName };
+}

@@ -8,7 +8,7 @@ import { useAuth } from '../../auth/AuthContext';
 import MoneyInput, { moneyRules, normalizeMoney } from '../../components/MoneyInput';
 import { useAsync } from '../../hooks/useAsync';
 import { useMemberTiers } from '../../hooks/useCatalogRefs';
-import { useStoreOptions } from '../../hooks/useRefData';
+import { useActorNames, useStoreOptions } from '../../hooks/useRefData';
 import { formatDateTime, formatMoney, toApiTime } from '../../utils/format';
 import { applyApiErrors } from '../../utils/formErrors';
 import { HQ, PRICE_KIND, PRICE_STATE, ruleLabel } from './labels';
@@ -130,6 +130,7 @@ export default function SkuPricesCard({ sku }: { sku: Sku }) {
   const { can, allStores, currentStoreId } = useAuth();
   const { message } = App.useApp();
   const { stores, byId } = useStoreOptions();
+  const { actorName } = useActorNames();
   const [scope, setScope] = useState<string>(() => currentStoreId ?? (allStores ? HQ : ''));
   const storeId = scope === HQ || scope === '' ? null : scope;
   const [pricing, setPricing] = useState(false);
@@ -226,7 +227,7 @@ export default function SkuPricesCard({ sku }: { sku: Sku }) {
           { title: '结束', dataIndex: 'ends_at', render: (t: string | null) => (t ? formatDateTime(t, 'YYYY-MM-DD HH:mm') : '—') },
           { title: '状态', dataIndex: 'state', render: (s: PriceRow['state']) => <Tag color={PRICE_STATE[s]?.color} data-testid="price-state">{PRICE_STATE[s]?.text ?? s}</Tag> },
           { title: '备注', dataIndex: 'note', render: (n: string | null) => n || '—' },
-          { title: '操作人', dataIndex: 'created_by', render: (n: string | null, p) => <Typography.Text type="secondary">{n || '—'} · {formatDateTime(p.created_at, 'MM-DD HH:mm')}</Typography.Text> },
+          { title: '操作人', dataIndex: 'created_by', render: (n: string | null, p) => <Typography.Text type="secondary">{actorName(n)} · {formatDateTime(p.created_at, 'MM-DD HH:mm')}</Typography.Text> },
           ...(writable
             ? [
                 {

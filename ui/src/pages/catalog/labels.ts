@@ -28,3 +28,27 @@ export const taxLabel = (r: string | null | undefined) => {
 };
 
 export const HQ = 'hq';
+
+/** Audit actions of the catalog (SKU history, the system audit log). */
+export const CATALOG_ACTION_LABELS: Record<string, string> = {
+  'catalog.sku.create': '新建商品',
+  'catalog.sku.update': '修改商品',
+  'catalog.sku.status': '修改状态',
+  'catalog.sku.image.add': '上传图片',
+  'catalog.sku.image.delete': '删除图片',
+  'catalog.sku.image.main': '设置主图',
+  'catalog.sku.image.reorder': '调整图片顺序',
+  'catalog.price.create': '调价',
+  'catalog.price.cancel': '取消调价',
+  'catalog.category.create': '新建类目',
+  'catalog.category.update': '修改类目',
+  'catalog.category.delete': '删除类目',
+  'catalog.brand.create': '新建品牌',
+  'catalog.brand.update': '修改品牌',
+  'catalog.brand.delete': '删除品牌',
+  'imports.create': '新建导入',
+  'imports.commit': '导入',
+  'imports.rollback': '导入回滚',
+  'imports.mapping.save': '保存导入映射',
+  'imports.mapping.delete': '删除导入映射',
+};

@@ -9,7 +9,7 @@ import FilterBar from '../../components/FilterBar';
 import { listActions } from '../../components/ListActions';
 import ListTable from '../../components/ListTable';
 import { useCursorList } from '../../hooks/useCursorList';
-import { useStoreOptions } from '../../hooks/useRefData';
+import { useActorNames, useStoreOptions } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { downloadCsv } from '../../utils/csv';
 import { formatDateTime } from '../../utils/format';
@@ -55,6 +55,7 @@ export default function ImportsPage() {
   const navigate = useNavigate();
   const { message } = App.useApp();
   const { byId } = useStoreOptions();
+  const { actorName } = useActorNames();
   const { filters, filterKey, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
   const fetchPage = useCallback(
     (p: { limit: number; cursor: string | null }, signal: AbortSignal) => listImports({ kind: 'sku', ...filters, limit: p.limit, cursor: p.cursor }, signal),
@@ -100,7 +101,7 @@ export default function ImportsPage() {
           '—'
         ),
     },
-    { title: '创建人', dataIndex: 'created_by', key: 'created_by', render: (_, j) => j.created_by ?? '—' },
+    { title: '创建人', dataIndex: 'created_by', key: 'created_by', render: (_, j) => actorName(j.created_by) },
     { title: '创建时间', dataIndex: 'created_at', key: 'created_at', render: (_, j) => formatDateTime(j.created_at) },
     { title: '提交时间', dataIndex: 'committed_at', key: 'committed_at', render: (_, j) => formatDateTime(j.committed_at) },
     {

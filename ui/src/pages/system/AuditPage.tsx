@@ -1,19 +1,18 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { App, AutoComplete, Button, DatePicker, Form, Input, Select, Tooltip, Typography } from 'antd';
 import { DownloadOutlined } from '@ant-design/icons';
 import type { Dayjs } from 'dayjs';
 import { errorMessage } from '../../api/client';
-import { exportAuditCsv, listAllUsers, listAudit, type Audit, type User } from '../../api/identity';
-import { useAuth } from '../../auth/AuthContext';
+import { exportAuditCsv, listAudit, type Audit } from '../../api/identity';
 import AuditDiff from '../../components/AuditDiff';
 import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
-import { useAsync } from '../../hooks/useAsync';
 import { useCursorList } from '../../hooks/useCursorList';
-import { useStoreOptions } from '../../hooks/useRefData';
+import { useActorNames, useStoreOptions } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime, fromApiTime, toApiTime } from '../../utils/format';
+import { CATALOG_ACTION_LABELS } from '../catalog/labels';
 
 const FILTER_KEYS = ['actor', 'action', 'target_type', 'target_id', 'store_id', 'from', 'to'] as const;
 
@@ -44,6 +43,7 @@ export const ACTION_LABELS: Record<string, string> = {
   'auth.logout': '退出登录',
   'auth.password.change': '修改密码',
   'auth.totp.enable': '开启两步验证',
+  ...CATALOG_ACTION_LABELS,
 };
 
 const TARGET_TYPES: Record<string, string> = {
@@ -57,6 +57,11 @@ const TARGET_TYPES: Record<string, string> = {
   api_key: 'API 密钥',
   apikey: 'API 密钥',
   object_upload: '上传文件',
+  sku: '商品',
+  category: '类目',
+  brand: '品牌',
+  price: '价格',
+  import_job: '导入任务',
 };
 
 interface FilterValues {
@@ -69,12 +74,10 @@ interface FilterValues {
 }
 
 export default function AuditPage() {
-  const { can } = useAuth();
   const { message } = App.useApp();
   const { stores, byId: storesById } = useStoreOptions();
   // 操作人 "user:<id>" → username, when the viewer may read users.
-  const users = useAsync<User[]>(() => listAllUsers(), [], can('system.user.read'));
-  const usersById = useMemo(() => new Map((users.data ?? []).map((u) => [u.id, u])), [users.data]);
+  const { usersById, actorName } = useActorNames();
   const { filters, filterKey, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
   const fetchPage = useCallback(
     (p: { limit: number; cursor: string | null }, signal: AbortSignal) => listAudit({ ...filters, limit: p.limit, cursor: p.cursor }, signal),
@@ -83,11 +86,6 @@ export default function AuditPage() {
   const list = useCursorList<Audit>(fetchPage, filterKey, limit);
   const [exporting, setExporting] = useState(false);
 
-  const actorName = (actor: string) => {
-    const m = /^user:(.+)$/.exec(actor);
-    const u = m ? usersById.get(m[1]) : undefined;
-    return u ? `${u.display_name || u.username}（${u.username}）` : actor;
-  };
   const targetName = (a: Audit) => {
     if (a.target_type === 'app_user' || a.target_type === 'user') {
       const u = usersById.get(a.target_id);
@@ -188,7 +186,7 @@ export default function AuditPage() {
     }
   };
 
-  const actorOptions = (users.data ?? []).map((u) => ({ value: `user:${u.id}`, label: `${u.username} ${u.display_name}` }));
+  const actorOptions = [...usersById.values()].map((u) => ({ value: `user:${u.id}`, label: `${u.username} ${u.display_name}` }));
 
   return (
     <PageContainer title="审计日志" subTitle="谁在何时做了什么">
