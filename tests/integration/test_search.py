@@ -288,3 +288,12 @@ def test_pg_rls_hidden_candidates_do_not_crowd_out_visible_ones(db: Database) ->
             assert [h.id for h in search.query(k, "面包", store_ids=["S001"], limit=5)] == ["s1", "hq"]
     finally:
         search.drop(k)
+
+
+@pytest.mark.parametrize("title", ["可口可乐 330ml", "重庆小面 微辣", "Coca-Cola 可口可乐\u3000零度", "ＡＢＣ奶茶 2L",
+                                   "银行 行走"])
+def test_indexed_pinyin_keys_equal_the_whole_title_keys(title: str) -> None:
+    from ucm.adapters.search_doc import IndexedDoc
+
+    d = IndexedDoc.of({"id": "x", "title": title})
+    assert (d.pinyin, d.initials) == (pinyin_full(title), pinyin_initials(title))
