@@ -49,12 +49,16 @@ select d.kind, d.id, d.title, d.pinyin, d.initials, d.store_id is null,
                    from (select e.key || '=' || (e.value #>> '{}') as facet
                            from jsonb_each(d.doc) as e
                           where jsonb_typeof(e.value) = 'string'
+                            and e.key not in ('id', 'title', 'codes') and e.key ~ '^[a-z_][a-z0-9_]*$'
                          union all
                          select e.key || '=' || (v.value #>> '{}')
                            from jsonb_each(d.doc) as e,
                                 jsonb_array_elements(case when jsonb_typeof(e.value) = 'array'
                                                           then e.value else '[]' end) as v
-                          where jsonb_typeof(v.value) = 'string') as f), '{}')
+                          where jsonb_typeof(v.value) = 'string'
+                            and e.key not in ('id', 'title', 'codes') and e.key ~ '^[a-z_][a-z0-9_]*$'
+                         union all
+                         select 'store_id=' || d.store_id where d.store_id is not null) as f), '{}')
   from search_document d
  where jsonb_typeof(d.doc) = 'object';
 

@@ -297,3 +297,22 @@ def test_indexed_pinyin_keys_equal_the_whole_title_keys(title: str) -> None:
 
     d = IndexedDoc.of({"id": "x", "title": title})
     assert (d.pinyin, d.initials) == (pinyin_full(title), pinyin_initials(title))
+
+
+def test_opensearch_request_shapes_without_a_cluster() -> None:
+    """What the OpenSearch adapter sends, checked here where no cluster runs: list fields are
+    filterable keywords, filters and the store scope are filters, titles sort by length."""
+    from ucm.adapters.search_doc import IndexedDoc
+    from ucm.adapters.search_opensearch import query_body, source_of, template_body
+
+    doc = IndexedDoc.of({"id": "s1", "title": "可口可乐 330ml", "category_ids": ["c1", "c2"], "status": "active",
+                         "store_id": None, "n": 3})
+    src = source_of(doc)
+    assert src["f"] == {"category_ids": ["c1", "c2"], "status": "active"} and src["title_len"] == 10
+    props = template_body("ucm")["template"]["mappings"]["properties"]
+    assert props["title"]["analyzer"] == "cjk" and props["title_len"]["type"] == "integer"
+    body = query_body("可乐", ["S1"], {"category_ids": "c1"}, 20)
+    assert {"term": {"f.category_ids": "c1"}} in body["query"]["bool"]["filter"]
+    assert body["sort"][1]["title_len"]["order"] == "asc"
+    with pytest.raises(ValueError):
+        query_body("可乐", None, {"Bad Key": "x"}, 20)

@@ -24,6 +24,7 @@ PINYIN = 25.0  # kekou → 可口可乐
 
 _PINYIN_QUERY = re.compile(r"(?=.*[a-z])[a-z0-9]+")
 _FILTER_KEY = re.compile(r"[a-z_][a-z0-9_]*")
+_NOT_FILTERS = frozenset({"id", "title", "codes"})  # searched, not filtered on
 
 
 class InvalidDocument(ValueError):
@@ -124,7 +125,7 @@ def filter_values(doc: Mapping[str, Any]) -> dict[str, str | list[str]]:
     matches a list field when the list holds the value, e.g. a SKU's category path)."""
     out: dict[str, str | list[str]] = {}
     for k, v in doc.items():
-        if not _FILTER_KEY.fullmatch(k):
+        if k in _NOT_FILTERS or not _FILTER_KEY.fullmatch(k):
             continue
         if isinstance(v, str):
             out[k] = v

@@ -128,7 +128,8 @@ def query_body(
         }},
         # As PgSearch: inside a tier, titles starting with the query, then with a word starting
         # with it, then shorter titles.
-        "sort": [{"_score": "desc"}, {"title_len": "asc"}, {"id": "asc"}],
+        # unmapped_type: an index built before title_len existed sorts until `ucm reindex sku`.
+        "sort": [{"_score": "desc"}, {"title_len": {"order": "asc", "unmapped_type": "integer"}}, {"id": "asc"}],
         "_source": ["doc"],
     }
 
