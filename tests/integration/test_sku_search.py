@@ -59,7 +59,7 @@ SKUS: list[dict[str, Any]] = [
      "barcodes": [ean13(COKE + "43012")]},
     {"key": "pepsi", "name": "百事可乐 330ml", "short": "", "brand": "百事", "cat": "碳酸饮料",
      "barcodes": [ean13(PEPSI + "01234")]},
-    {"key": "pepsi_2l", "name": "百事可乐 无糖 1.25L", "short": "", "brand": "百事", "cat": "碳酸饮料",
+    {"key": "pepsi_2l", "name": "百事可乐 无糖 2.5L", "short": "", "brand": "百事", "cat": "碳酸饮料",
      "status": "discontinued", "barcodes": [ean13(PEPSI + "01299")]},
     {"key": "water", "name": "农夫山泉 饮用天然水 550ml", "short": "矿泉水", "brand": "农夫山泉", "cat": "饮用水",
      "barcodes": [ean13("6921168" + "50912")]},

@@ -85,8 +85,8 @@ with hits (id, score, sim, title) as (
            case when m.title ilike %(starts)s then 2 when m.title ilike %(word_starts)s then 1 else 0 end, m.title
       from search_match m
      where %(text)s::text <> '' and m.kind = %(kind)s and m.grams @> %(grams)s::text[]
-       and m.title ilike %(contains)s and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[])
-       and m.facets @> %(facets)s::text[]
+       and (%(grams_exact)s or m.title ilike %(contains)s)
+       and (%(any_store)s or m.shared or m.facets && %(store_facets)s::text[]) and m.facets @> %(facets)s::text[]
     union all
     select m.id, %(t_terms)s,
            case when m.title ilike %(starts)s then 2 when m.title ilike %(word_starts)s then 1 else 0 end, m.title
@@ -259,6 +259,9 @@ class PgSearch:
             "limit": n,
             "overfetch": n + _OVERFETCH,
             "grams": sd.query_grams(q.text),
+            # One word of one or two characters: its gram is in a title's grams exactly when
+            # the title contains it, so the ILIKE would only repeat the index's answer.
+            "grams_exact": len(q.terms) == 1 and len(q.text) <= 2,
             "facets": facets,
             "any_store": store_ids is None,
             "store_facets": [f"store_id={s}" for s in store_ids or ()],
