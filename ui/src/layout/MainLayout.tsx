@@ -6,6 +6,7 @@ import { BellOutlined, KeyOutlined, LogoutOutlined, ShopOutlined, UserOutlined }
 import { visibleModules } from '../routes';
 import { ALL_STORES, useAuth } from '../auth/AuthContext';
 import ChangePasswordModal from '../components/ChangePasswordModal';
+import { normalizeCode } from '../utils/barcode';
 
 /** "/system/users" → "menu-system-users" (stable test ids for menu entries). */
 export const menuTestId = (path: string) => `menu${path.replace(/\//g, '-')}`;
@@ -43,12 +44,26 @@ function StoreSwitcher() {
   );
 }
 
+/** Header search: products for now (a scanned barcode searches the barcode filter). */
 function GlobalSearch() {
+  const navigate = useNavigate();
+  const { can } = useAuth();
+  const [value, setValue] = useState('');
+  const search = (raw: string) => {
+    const q = normalizeCode(raw) && /^\d{8,14}$/.test(normalizeCode(raw)) ? normalizeCode(raw) : raw.trim();
+    if (!q || !can('catalog.sku.read')) return;
+    const param = /^\d{8,14}$/.test(q) ? 'barcode' : 'q';
+    navigate(`/catalog/sku?${param}=${encodeURIComponent(q)}`);
+    setValue('');
+  };
   return (
     <Input.Search
       data-testid="global-search"
       placeholder="搜索商品 / 条码 / 订单 / 会员"
       allowClear
+      value={value}
+      onChange={(e) => setValue(e.target.value)}
+      onSearch={search}
       style={{ width: 280 }}
       aria-label="全局搜索"
     />

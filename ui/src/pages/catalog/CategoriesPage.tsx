@@ -265,7 +265,7 @@ export default function CategoriesPage() {
                 draggable={writable ? { icon: false } : false}
                 blockNode
                 selectedKeys={selectedId ? [selectedId] : []}
-                onSelect={(keys) => setSelectedId(keys.length ? String(keys[0]) : null)}
+                onSelect={(_keys, info) => setSelectedId(String(info.node.key))}
                 onDrop={(info) => void onDrop(info)}
               />
             ) : (

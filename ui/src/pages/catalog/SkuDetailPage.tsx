@@ -19,13 +19,14 @@ const BARCODE_KIND: Record<string, string> = { ean13: 'EAN-13', ean8: 'EAN-8', u
 export default function SkuDetailPage() {
   const { id = '' } = useParams();
   const navigate = useNavigate();
-  const { can } = useAuth();
+  const { can, allStores } = useAuth();
   const { byId: storesById } = useStoreOptions();
   const sku = useAsync<Sku>(() => getSku(id), [id]);
   const [editing, setEditing] = useState(false);
   const [tick, setTick] = useState(0);
-  const writable = can('catalog.sku.write');
   const s = sku.data;
+  // HQ-wide SKUs are maintained by global-scope callers only (403 catalog.sku.hq_only otherwise).
+  const writable = can('catalog.sku.write') && (allStores || (!!s && s.store_id !== null));
 
   if (!s && sku.loading) {
     return (

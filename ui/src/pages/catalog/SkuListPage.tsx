@@ -30,7 +30,7 @@ const SORTS = [
 ];
 
 export default function SkuListPage() {
-  const { can } = useAuth();
+  const { can, allStores } = useAuth();
   const { message, modal } = App.useApp();
   const navigate = useNavigate();
   const writable = can('catalog.sku.write');
@@ -252,7 +252,17 @@ export default function SkuListPage() {
         defaultHidden={['tax_rate', 'origin']}
         rowTestId={(s) => `sku-row-${s.code}`}
         rowAttrs={(s) => ({ 'data-sku-id': s.id })}
-        rowSelection={writable ? { selectedRowKeys: selected, onChange: setSelected, preserveSelectedRowKeys: true } : undefined}
+        rowSelection={
+          writable
+            ? {
+                selectedRowKeys: selected,
+                onChange: setSelected,
+                preserveSelectedRowKeys: true,
+                // HQ-wide SKUs change status only for global-scope callers
+                getCheckboxProps: (s: Sku) => ({ disabled: !allStores && s.store_id === null }),
+              }
+            : undefined
+        }
         batchActions={({ keys, clear }) => (
           <Dropdown
             disabled={batching}

@@ -26,7 +26,7 @@ import {
   Typography,
   Upload,
 } from 'antd';
-import { DownloadOutlined, InboxOutlined, RollbackOutlined } from '@ant-design/icons';
+import { DeleteOutlined, DownloadOutlined, InboxOutlined, RollbackOutlined } from '@ant-design/icons';
 import { errorMessage, isApiError } from '../../api/client';
 import { putToPresigned } from '../../api/catalog';
 import {
@@ -35,6 +35,7 @@ import {
   cancelImport,
   commitImport,
   createImport,
+  deleteMapping,
   downloadImportErrors,
   getImport,
   importContentType,
@@ -170,7 +171,33 @@ function UploadStep({ onCreated }: { onCreated: (job: ImportJob) => void }) {
           />
         </Form.Item>
         <Form.Item label="使用已保存的映射" extra="表头与标准模板不同时可选；不选则按表头自动识别">
-          <Select allowClear value={mappingId} onChange={setMappingId} placeholder="自动识别" options={(mappings.data ?? []).map((m) => ({ value: m.id, label: m.name }))} />
+          <Select
+            allowClear
+            value={mappingId}
+            onChange={setMappingId}
+            placeholder="自动识别"
+            options={(mappings.data ?? []).map((m) => ({ value: m.id, label: m.name }))}
+            optionRender={(o) => (
+              <Space style={{ width: '100%', justifyContent: 'space-between' }}>
+                <span>{o.label}</span>
+                <Popconfirm
+                  title={`删除映射「${String(o.label)}」？`}
+                  okText="删除"
+                  okButtonProps={{ danger: true }}
+                  onConfirm={() =>
+                    void deleteMapping(String(o.value))
+                      .then(() => {
+                        if (mappingId === o.value) setMappingId(undefined);
+                        mappings.reload();
+                      })
+                      .catch((err) => message.error(errorMessage(err)))
+                  }
+                >
+                  <DeleteOutlined style={{ color: '#999' }} onClick={(e) => e.stopPropagation()} aria-label="删除映射" />
+                </Popconfirm>
+              </Space>
+            )}
+          />
         </Form.Item>
         <Form.Item label="文件" required>
           <Upload.Dragger
