@@ -72,6 +72,25 @@ DEPARTMENTS = {
     "速食冻品": ["方便面", "速冻水饺", "汤圆", "火腿肠"],
     "日化": ["纸品", "洗护", "清洁"],
 }
+# Regional and private-label brands make up most of a real catalog: brand names from common
+# brand syllables, each selling a few products of a broad vocabulary, so that a product word
+# is in about as many titles as in a real catalog (hundreds to a few thousand of 100,000).
+_SYLLABLES_1 = ["金", "华", "康", "乐", "美", "佳", "鑫", "盛", "恒", "福", "旺", "顺", "宏", "德", "源", "泰", "天",
+                "好"]
+_SYLLABLES_2 = ["源", "达", "利", "丰", "兴", "隆", "宝", "星", "厨", "家", "味", "记"]
+REGIONAL_SHARE = 0.75
+PRODUCT_WORDS = [
+    "纯牛奶", "酸奶", "豆奶", "核桃奶", "椰汁", "橙汁", "苹果汁", "葡萄汁", "芒果汁", "柠檬茶", "乌龙茶", "红茶",
+    "绿茶", "茉莉花茶", "菊花茶", "凉茶", "矿泉水", "纯净水", "苏打水", "可乐", "汽水", "啤酒", "黄酒", "米酒",
+    "白酒", "葡萄酒", "饼干", "曲奇", "威化", "蛋卷", "面包", "蛋糕", "月饼", "沙琪玛", "薯片", "虾条", "锅巴",
+    "瓜子", "花生", "开心果", "杏仁", "腰果", "核桃", "红枣", "葡萄干", "牛肉干", "猪肉脯", "鱼干", "鸭脖",
+    "辣条", "海苔", "果冻", "软糖", "奶糖", "巧克力", "口香糖", "大米", "小米", "糯米", "燕麦片", "面粉",
+    "挂面", "方便面", "米粉", "粉丝", "花生油", "菜籽油", "玉米油", "橄榄油", "生抽", "老抽", "香醋", "陈醋",
+    "料酒", "蚝油", "豆瓣酱", "辣椒酱", "芝麻酱", "鸡精", "味精", "食盐", "白糖", "冰糖", "红糖", "火锅底料",
+    "水饺", "汤圆", "馄饨", "包子", "馒头", "春卷", "鱼丸", "牛肉丸", "火腿肠", "午餐肉", "腊肠", "咸鸭蛋",
+    "皮蛋", "抽纸", "卷纸", "湿巾", "洗衣液", "洗衣粉", "洗洁精", "洗发水", "沐浴露", "牙膏", "牙刷", "香皂",
+    "洗手液", "垃圾袋", "保鲜膜", "电池", "猫粮", "狗粮",
+]
 N_STORES = 20
 LOCAL_SHARE = 0.08  # store-local SKUs: fresh produce, deli, bakery
 LOCAL_WORDS = ["现烤面包", "鲜榨橙汁", "可乐鸡翅", "卤牛肉", "凉拌黄瓜", "手工水饺", "蛋挞", "红烧肉", "酸奶杯",
@@ -97,9 +116,17 @@ def sku_rows(n: int, seed: int = 4) -> Iterator[dict[str, Any]]:
                    "leaf": rnd.randrange(len(leaves)), "status": "active", "store": store,
                    "barcode": f"2{store:02d}{i:07d}"}
             continue
-        b = rnd.randrange(len(BRANDS))
-        brand, prefix, words = BRANDS[b]
-        word = rnd.choice(words)
+        if rnd.random() < REGIONAL_SHARE:
+            r = rnd.randrange(len(_SYLLABLES_1) * len(_SYLLABLES_2))
+            b = len(BRANDS) + r
+            brand = _SYLLABLES_1[r // len(_SYLLABLES_2)] + _SYLLABLES_2[r % len(_SYLLABLES_2)]
+            prefix = f"69{88000 + r:05d}"
+            # A regional brand sells a handful of products (picked by its number, not at random).
+            word = PRODUCT_WORDS[(r * 7 + rnd.randrange(6) * 31) % len(PRODUCT_WORDS)]
+        else:
+            b = rnd.randrange(len(BRANDS))
+            brand, prefix, words = BRANDS[b]
+            word = rnd.choice(words)
         item = counters[prefix] = counters.get(prefix, 0) + 1
         flavour = rnd.choice(FLAVOURS)
         name = " ".join(p for p in (f"{brand}{word}", flavour, rnd.choice(SIZES)) if p)
@@ -114,8 +141,11 @@ def seed(owner: str, n: int) -> dict[str, Any]:
     with psycopg.connect(owner, autocommit=True) as conn:
         stores = [conn.execute("insert into store (code, name) values (%s, %s) returning id",
                                (f"B{i:03d}", f"压测{i}号店")).fetchone()[0] for i in range(N_STORES)]  # type: ignore[index]
+        names = [name for name, _, _ in BRANDS] + [a + b for a in _SYLLABLES_1 for b in _SYLLABLES_2]
+        # A regional name may repeat a national one (brand names are unique): suffix it.
+        names = [n if n not in names[:i] else f"{n}{i}" for i, n in enumerate(names)]
         brand_ids = [conn.execute("insert into brand (code, name) values (%s, %s) returning id",
-                                  (f"BR{i:03d}", name)).fetchone()[0] for i, (name, _, _) in enumerate(BRANDS)]  # type: ignore[index]
+                                  (f"BR{i:03d}", name)).fetchone()[0] for i, name in enumerate(names)]  # type: ignore[index]
         departments: dict[str, str] = {}
         leaves: list[str] = []
         for d, (dept, groups) in enumerate(DEPARTMENTS.items()):
