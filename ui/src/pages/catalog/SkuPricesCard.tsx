@@ -48,7 +48,7 @@ function PriceModal({ open, sku, storeId, storeLabel, onClose, onSaved }: { open
         amount: normalizeMoney(v.amount) ?? v.amount,
         starts_at: toApiTime(v.starts_at ?? undefined),
         ends_at: toApiTime(v.ends_at ?? undefined) ?? null,
-        note: v.note?.trim() || null,
+        note: v.note?.trim() ?? '',
       });
       message.success('已保存调价');
       onSaved();
