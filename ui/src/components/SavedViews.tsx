@@ -48,14 +48,18 @@ export default function SavedViews<S>({ page, current, onApply, testId = 'saved-
       <Dropdown
         trigger={['click']}
         menu={{
+          onClick: ({ key }) => {
+            const v = list.find((x) => x.id === key);
+            if (v) onApply(v.state);
+          },
           items: list.length
             ? list.map((v) => ({
                 key: v.id,
                 label: (
                   <Space style={{ width: '100%', justifyContent: 'space-between', minWidth: 180 }} data-testid={`${testId}-item`}>
-                    <span onClick={() => onApply(v.state)}>{v.name}</span>
-                    <Popconfirm title={`删除筛选「${v.name}」？`} onConfirm={() => void remove(v)} okText="删除" okButtonProps={{ danger: true }}>
-                      <DeleteOutlined onClick={(e) => e.stopPropagation()} style={{ color: '#999' }} aria-label="删除" />
+                    <span>{v.name}</span>
+                    <Popconfirm title={`删除筛选「${v.name}」？`} onConfirm={() => void remove(v)} onPopupClick={(e) => e.stopPropagation()} okText="删除" okButtonProps={{ danger: true }}>
+                      <DeleteOutlined onClick={(e) => e.stopPropagation()} style={{ color: '#999' }} aria-label="删除" data-testid={`${testId}-delete`} />
                     </Popconfirm>
                   </Space>
                 ),
