@@ -70,7 +70,9 @@ def test_store_manager_sees_only_their_store(runner: Runner, tmp_path: Path) -> 
 def test_catalog_import_wizard(runner: Runner, tmp_path: Path) -> None:
     """Upload a CSV with a bad barcode check digit → the errors step names row, column and reason;
     the fixed file previews 2 新增, commits, and the product list finds both products by name."""
-    result = run_script("catalog_import", runner.url, tmp_path)
+    from typing import Any, cast
+
+    result = cast(dict[str, Any], run_script("catalog_import", runner.url, tmp_path))
     assert result["ok"] is True
     errors = result["error_rows"]
     assert isinstance(errors, list) and len(errors) == 1
@@ -99,7 +101,9 @@ def test_catalog_import_wizard(runner: Runner, tmp_path: Path) -> None:
 def test_catalog_temporary_price(runner: Runner, tmp_path: Path) -> None:
     """On a product's page add a temporary store price with start/end: the timeline shows it as
     待生效, and 价格查询 inside the window answers with it (rule 临时价), before it the standard."""
-    result = run_script("catalog_price", runner.url, tmp_path)
+    from typing import Any, cast
+
+    result = cast(dict[str, Any], run_script("catalog_price", runner.url, tmp_path))
     assert result["ok"] is True
     timeline = result["timeline"]
     assert timeline["amount"] == "7.50" and timeline["state"] == "scheduled"
