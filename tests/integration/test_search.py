@@ -151,6 +151,11 @@ def test_title_tiers(backend: Search, kind: str) -> None:
     assert ids(backend.query(kind, "康师傅红烧牛肉面"))[0] == "p06"  # 3+ chars: the trigram index
 
 
+def test_misspelt_name_finds_the_closest_title_first(backend: Search, kind: str) -> None:
+    found = ids(backend.query(kind, "康师付红烧牛肉面"))  # 付 for 傅
+    assert found[:1] == ["p06"]
+
+
 def test_like_wildcards_are_literal(backend: Search, kind: str) -> None:
     assert ids(backend.query(kind, "100%")) == ["p15"]
     assert backend.query(kind, "_") == []

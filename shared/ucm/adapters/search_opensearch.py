@@ -102,9 +102,12 @@ def query_body(
         tiers += [_const({"term": {"codes": q.code}}, sd.EXACT_CODE),
                   _const({"prefix": {"codes": q.code}}, sd.CODE_PREFIX)]
     if q.text:
+        similar = {"match": {"title": {"query": q.text, "minimum_should_match": "60%"}}}
+        # The fuzzy tier orders its hits by how alike they are (BM25 on the title's bigrams),
+        # as PgSearch's adds the trigram similarity: a misspelt name finds its product first.
         tiers += [_const(_contains("title.raw", q.text), sd.TITLE_CONTAINS),
-                  _const({"match": {"title": {"query": q.text, "minimum_should_match": "60%"}}},
-                         sd.TITLE_SIMILAR)]
+                  {"bool": {"must": [_const(similar, sd.TITLE_SIMILAR)],
+                            "should": [{"match": {"title": {"query": q.text, "boost": _TIE_BREAK_BOOST}}}]}}]
     if len(q.terms) > 1:
         tiers.append(_const({"bool": {"filter": [_contains("title.raw", t) for t in q.terms]}},
                             sd.TITLE_ALL_TERMS))
