@@ -326,3 +326,39 @@ def test_reindex_command_rebuilds_the_index(catalog: Catalog, tmp_path: Path) ->
     assert out.stdout.startswith(f"reindexed {len(SKUS)} sku documents into postgres")
     assert find(search, "早已删除") == []
     assert set(keys(catalog, find(search, "可乐", store_ids=[]))) == {"coke", "coke_zero", "pepsi", "pepsi_2l"}
+
+
+# --- the local runner ---------------------------------------------------------------------------------
+
+
+def test_runner_sku_created_through_the_api_is_found(tmp_path: Path) -> None:
+    """``python -m local`` as a person runs it: the SKU API commits, the after-commit relay hands
+    ``sku.updated`` to catalog-index in process, and the list's ``q`` finds the new SKU."""
+    import time
+
+    import httpx
+
+    from tests.conftest import Runner
+
+    runner = Runner(tmp_path / "data")
+    try:
+        runner.wait_ready()
+        auth = runner.login()
+        cat = httpx.post(f"{runner.url}/catalog/categories", json={"code": "RT01", "name": "测试饮料"}, headers=auth)
+        assert cat.status_code == 201, cat.text
+        sku = httpx.post(f"{runner.url}/catalog/sku", headers=auth, json={
+            "code": "RT0001", "name": "芬达 葡萄味 330ml", "category_id": cat.json()["id"], "tax_rate": "13%",
+            "status": "active"})
+        assert sku.status_code == 201, sku.text
+        found: list[str] = []
+        deadline = time.monotonic() + 15
+        while not found and time.monotonic() < deadline:
+            r = httpx.get(f"{runner.url}/catalog/sku", params={"q": "fdpt"}, headers=auth)  # 芬达葡萄
+            assert r.status_code == 200, r.text
+            found = [i["id"] for i in r.json()["items"]]
+            time.sleep(0.1)
+        assert found == [sku.json()["id"]]
+        r = httpx.get(f"{runner.url}/catalog/sku", params={"q": "葡萄", "category_id": cat.json()["id"]}, headers=auth)
+        assert [i["name"] for i in r.json()["items"]] == ["芬达 葡萄味 330ml"]
+    finally:
+        runner.stop()
