@@ -264,9 +264,16 @@ def test_order_main_and_delete(env: Env) -> None:
     assert [(i["id"], i["position"], i["is_main"]) for i in ordered.json()["items"]] == [
         (c, 1, False), (a, 2, True), (b, 3, False)]  # the main image stays main when moved
 
+    def main_of_sku() -> str:
+        r = env.call("GET", f"/catalog/sku/{sku}", who)
+        assert r.status_code == 200, r.text
+        return str(r.json()["main_image"]["id"])
+
+    assert main_of_sku() == a  # and the SKU is now in the cache
     main = env.call("POST", f"/catalog/sku/{sku}/images/{b}/main", who)
     assert main.status_code == 200
     assert [i["id"] for i in main.json()["items"] if i["is_main"]] == [b]
+    assert main_of_sku() == b  # the cached SKU was forgotten
     unknown = env.call("POST", f"/catalog/sku/{sku}/images/no-such-image/main", who)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "catalog.image.not_found")
 
