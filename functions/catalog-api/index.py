@@ -42,14 +42,14 @@ class BarcodeIn(In):
 class SkuFields(In):
     code: str = Field(min_length=1, max_length=40, description="商品编码")
     name: str = Field(min_length=1, max_length=100)
-    short_name: str = Field(default="", max_length=40)
+    short_name: str | None = Field(default="", max_length=40)
     brand_id: str | None = None
     category_id: str = Field(min_length=1)
     unit: str = Field(default="个", max_length=8)
     is_weighed: bool = False
     plu: str | None = Field(default=None, max_length=8)
     tax_rate: str = Field(max_length=10, description="税率，例如 \"0.13\" 或 \"13%\"")
-    origin: str = Field(default="", max_length=40)
+    origin: str | None = Field(default="", max_length=40)
     shelf_life_days: int | None = Field(default=None, ge=0, le=36500)
     status: SkuStatus = "draft"
     attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
@@ -73,7 +73,7 @@ class BatchStatusIn(In):
 
 
 def _download(data: bytes, media_type: str, name: str) -> Response:
-    return Response(data, media_type=media_type, headers=attachment(name))
+    return Response(data, media_type=media_type, headers=attachment(name, "sku" + name[name.rfind("."):]))
 
 
 @app.route("/catalog/sku", methods=["GET"], summary="商品列表与搜索（format=csv|xlsx 导出）", tags=["catalog"])
@@ -212,7 +212,7 @@ class PriceIn(In):
     amount: Money
     starts_at: datetime | None = Field(default=None, description="生效时间，默认立即")
     ends_at: datetime | None = Field(default=None, description="临时价的结束时间")
-    note: str = Field(default="", max_length=200)
+    note: str | None = Field(default="", max_length=200)
 
 
 class GuardIn(In):
@@ -237,7 +237,7 @@ def price_timeline(sku_id: str, store_id: str | None = None,
            status_code=201)
 def add_price(sku_id: str, body: PriceIn, who: Principal = require("catalog.price.write")) -> dict[str, Any]:
     p = prices.PriceInput(body.store_id, body.kind, body.amount, body.tier, aware(body.starts_at),
-                          aware(body.ends_at), body.note)
+                          aware(body.ends_at), body.note or "")
     return prices.add_price(container().db, who, sku_id, p)
 
 

@@ -113,11 +113,15 @@ def _money_as_strings() -> None:
     ENCODERS_BY_TYPE[Decimal] = str
 
 
-def attachment(filename: str) -> dict[str, str]:
-    """Content-Disposition for a download, with the (Chinese) name kept for modern browsers."""
+def attachment(filename: str, ascii_name: str | None = None) -> dict[str, str]:
+    """Content-Disposition for a download: the (Chinese) name for browsers, ``ascii_name`` for
+    old clients (default: the name's ASCII part, or "download" + its extension)."""
+    from pathlib import PurePosixPath
     from urllib.parse import quote
 
-    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
+    if ascii_name is None:
+        stem = PurePosixPath(filename).stem.encode("ascii", "ignore").decode().strip() or "download"
+        ascii_name = stem + PurePosixPath(filename).suffix
     return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"}
 
 

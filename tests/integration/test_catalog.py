@@ -262,7 +262,7 @@ def test_brands_crud_and_in_use(w: World, ref: dict[str, str]) -> None:
     assert dup.status_code == 409
     renamed = w.call("PUT", f"/catalog/brands/{b['id']}", w.admin_user, {"name": b["name"] + "2", "version": 1})
     assert renamed.status_code == 200 and renamed.json()["version"] == 2
-    create(w, ref, brand_id=b["id"])
+    create(w, ref, brand_id=b["id"], short_name=None, origin=None)  # null = empty, as forms send it
     used = w.call("DELETE", f"/catalog/brands/{b['id']}", w.admin_user)
     assert used.status_code == 422 and used.json()["code"] == "catalog.brand.in_use"
     mgr = w.user("store_manager", "stores", [w.store_a])
