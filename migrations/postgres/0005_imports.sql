@@ -75,3 +75,10 @@ create table import_mapping (
     created_at timestamptz not null default now(),
     unique (kind, name)
 );
+
+-- Rolling an import back deletes SKUs and packs set-wise; the foreign keys' cascades then look
+-- rows up by these columns, which 0004 indexes only partially (price) or not at all (pack_id):
+-- without them each deleted row costs a scan of the whole table.
+-- (They belong with 0004_catalog.sql; once there, these two lines go.)
+create index if not exists barcode_pack on barcode (pack_id) where pack_id is not null;
+create index if not exists price_sku on price (sku_id);

@@ -29,9 +29,9 @@ TEXT = "商品编码,商品名称,标准价\n690001,可口可乐 330ml,3.50\n690
 ])
 def test_csv_encodings_are_detected(data: bytes, encoding: str) -> None:
     t = reading.read("商品.csv", data)
-    assert (t.format, t.encoding) == ("csv", encoding)
+    assert (t.format, t.encoding, t.total) == ("csv", encoding, 2)
     assert t.headers == ["商品编码", "商品名称", "标准价"]
-    assert t.rows == [(2, ["690001", "可口可乐 330ml", "3.50"]), (3, ["690002", "雪碧 330ml", "3.00"])]
+    assert list(t.rows()) == [(2, ["690001", "可口可乐 330ml", "3.50"]), (3, ["690002", "雪碧 330ml", "3.00"])]
 
 
 def test_gbk_text_never_passes_as_utf8() -> None:
@@ -42,12 +42,13 @@ def test_gbk_text_never_passes_as_utf8() -> None:
 def test_blank_rows_are_skipped_but_row_numbers_stay_the_files() -> None:
     t = reading.read("a.csv", "编码,品名,\n\n  ,  \n690001, 可乐 ,\r\n".encode())
     assert t.headers == ["编码", "品名"]  # a trailing empty header cell is dropped
-    assert t.rows == [(4, ["690001", "可乐", ""])]
+    assert list(t.rows()) == [(4, ["690001", "可乐", ""])]
+    assert list(t.rows()) == list(t.rows()) and t.total == 1  # rows can be read again (two passes)
 
 
 def test_tab_separated_text_is_read() -> None:
     t = reading.read("a.csv", "商品编码\t商品名称\n690001\t可乐, 罐装\n".encode())
-    assert t.rows == [(2, ["690001", "可乐, 罐装"])]
+    assert list(t.rows()) == [(2, ["690001", "可乐, 罐装"])]
 
 
 def _xlsx(rows: list[list[object]]) -> bytes:
@@ -68,7 +69,7 @@ def test_xlsx_cells_come_back_as_the_user_sees_them() -> None:
                   ["A-01", 6.901234567892e12, 12.0, 1e-05, False, date(2026, 1, 2)]])
     t = reading.read("商品.xlsx", data)
     assert (t.format, t.encoding) == ("xlsx", None)
-    assert t.rows == [(2, ["690001", "6901234567892", "3.5", "0.13", "是", "2026-11-29 08:30:00"]),
+    assert list(t.rows()) == [(2, ["690001", "6901234567892", "3.5", "0.13", "是", "2026-11-29 08:30:00"]),
                       (4, ["A-01", "6901234567892", "12", "0.00001", "否", "2026-01-02 00:00:00"])]
 
 
@@ -135,6 +136,6 @@ def test_check_lists_every_problem() -> None:
 
 def test_apply_and_columns() -> None:
     cols: dict[str, str | None] = {"a": "code", "b": None, "c": "name"}
-    rows = mapping.apply(cols, ["a", "b", "c"], [(2, ["690001", "x", "可乐"]), (3, ["690002"])])
+    rows = list(mapping.apply(cols, ["a", "b", "c"], [(2, ["690001", "x", "可乐"]), (3, ["690002"])]))
     assert rows == [RowIn(2, {"code": "690001", "name": "可乐"}), RowIn(3, {"code": "690002", "name": ""})]
     assert mapping.columns(cols) == {"code": "a", "name": "c"}

@@ -13,13 +13,14 @@ Rules (the same parsers as the SKU form, ``ucm.catalog.rules``):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from typing_extensions import LiteralString
 
@@ -29,7 +30,7 @@ from ucm.catalog.rules import RuleError
 from ucm.db import UnitOfWork
 from ucm.errors import conflict
 from ucm.imports.kinds import CellError, FieldSpec, Job, Outcome, Progress, RowIn, RowOut
-from ucm.text import to_half_width
+from ucm.text import normalize_code, to_half_width
 
 
 def _ean13(body: str) -> str:
@@ -76,24 +77,28 @@ _EXISTING: LiteralString = """
 select s.id, s.code, s.store_id, s.name, s.short_name, s.brand_id, b.name as brand_name, s.category_id, s.unit,
        s.is_weighed, s.plu, s.tax_rate, s.origin, s.shelf_life_days, s.status, s.version
 from sku s left join brand b on b.id = s.brand_id
-where s.code = any(%s)
+where s.code = any(string_to_array(%s, chr(31)))
 """
-_PACKS: LiteralString = "select sku_id, name, quantity from sku_pack where sku_id = any(%s)"
+_PACKS: LiteralString = """
+select sku_id, name, quantity from sku_pack where sku_id = any(string_to_array(%s, chr(31)))
+"""
 _BARCODES: LiteralString = """
 select b.code, b.sku_id, p.name as pack_name from barcode b left join sku_pack p on p.id = b.pack_id
-where b.sku_id = any(%s)
+where b.sku_id = any(string_to_array(%s, chr(31)))
 """
 _BARCODE_OWNERS: LiteralString = """
-select b.code, s.code as sku_code, s.store_id from barcode b join sku s on s.id = b.sku_id where b.code = any(%s)
+select b.code, s.code as sku_code, s.store_id from barcode b join sku s on s.id = b.sku_id
+where b.code = any(string_to_array(%s, chr(31)))
 """
-_PLU_OWNERS: LiteralString = "select plu, code, store_id from sku where plu = any(%s)"
+_PLU_OWNERS: LiteralString = "select plu, code, store_id from sku where plu = any(string_to_array(%s, chr(31)))"
 _CATEGORIES: LiteralString = "select id, code, name, parent_id, path from category order by path"
 _BRANDS: LiteralString = "select id, code, name from brand"
 # The standard and (all-member) member prices in force now, HQ-wide and the job's store.
 _PRICES: LiteralString = """
 select distinct on (sku_id, kind, coalesce(store_id, '')) sku_id, kind, store_id, amount
 from price
-where sku_id = any(%(ids)s) and status = 'active' and kind in ('standard', 'member') and tier is null
+where sku_id = any(string_to_array(%(ids)s, chr(31))) and status = 'active' and kind in ('standard', 'member')
+  and tier is null
   and starts_at <= now() and (store_id is null or store_id = %(store)s)
 order by sku_id, kind, coalesce(store_id, ''), starts_at desc
 """
@@ -103,40 +108,41 @@ order by store_id nulls last limit 1
 """
 
 
+CHUNK = 5000  # rows validated per round of queries: memory stays flat, queries stay few
+_SEP = "\x1f"  # joins keys into one text parameter (a list parameter costs more to send)
+
+
+def _keys(values: Iterable[str]) -> str:
+    return _SEP.join(values)
+
+
+@dataclass
+class Static:
+    """Reference data loaded once per file: categories, brands, the store's price guard."""
+
+    categories: dict[str, tuple[str, str]] = field(default_factory=dict)  # key → (id, path text)
+    category_path: dict[str, str] = field(default_factory=dict)  # id → path text
+    brands: dict[str, tuple[str, str]] = field(default_factory=dict)  # key → (id, name)
+    guard: tuple[Decimal, Decimal] | None = None  # store jobs: (max down %, max up %)
+
+
 @dataclass
 class Ref:
-    """What the database holds for the keys of a file, loaded in a few queries."""
+    """What the database holds for the keys of one chunk of rows, loaded in a few queries."""
 
+    static: Static
     existing: dict[str, dict[str, Any]] = field(default_factory=dict)  # code → sku row
     packs: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # sku id → pack name → quantity
     base_codes: dict[str, list[str]] = field(default_factory=dict)  # sku id → base-unit barcodes
     pack_codes: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # sku id → pack → barcodes
     barcode_owner: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # code → (sku code, store)
     plu_owner: dict[str, tuple[str, str | None]] = field(default_factory=dict)
-    categories: dict[str, tuple[str, str]] = field(default_factory=dict)  # key → (id, path text)
-    category_path: dict[str, str] = field(default_factory=dict)  # id → path text
-    brands: dict[str, tuple[str, str]] = field(default_factory=dict)  # key → (id, name)
     prices: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (sku id, kind) → amount in force
     hq_prices: dict[tuple[str, str], Decimal] = field(default_factory=dict)
-    guard: tuple[Decimal, Decimal] | None = None  # store jobs: (max down %, max up %)
 
 
-def _load(uow: UnitOfWork, job: Job, codes: list[str], all_barcodes: list[str], plus: list[str]) -> Ref:
-    ref = Ref()
-    for r in uow.all(_EXISTING, (codes,)):
-        ref.existing[r["code"]] = r
-    ids = [r["id"] for r in ref.existing.values()]
-    for r in uow.all(_PACKS, (ids,)):
-        ref.packs.setdefault(r["sku_id"], {})[r["name"]] = r["quantity"]
-    for r in uow.all(_BARCODES, (ids,)):
-        if r["pack_name"] is None:
-            ref.base_codes.setdefault(r["sku_id"], []).append(r["code"])
-        else:
-            ref.pack_codes.setdefault(r["sku_id"], {}).setdefault(r["pack_name"], []).append(r["code"])
-    for r in uow.all(_BARCODE_OWNERS, (all_barcodes,)):
-        ref.barcode_owner[r["code"]] = (r["sku_code"], r["store_id"])
-    for r in uow.all(_PLU_OWNERS, (plus,)):
-        ref.plu_owner[r["plu"]] = (r["code"], r["store_id"])
+def _load_static(uow: UnitOfWork, job: Job) -> Static:
+    st = Static()
     cats = uow.all(_CATEGORIES)
     names = {c["id"]: c["name"] for c in cats}
     leaf_count: dict[str, int] = defaultdict(int)
@@ -144,25 +150,48 @@ def _load(uow: UnitOfWork, job: Job, codes: list[str], all_barcodes: list[str], 
         leaf_count[c["name"]] += 1
     for c in cats:
         path = "/".join(names[i] for i in c["path"].strip("/").split("/") if i in names)
-        ref.category_path[c["id"]] = path
-        ref.categories[c["code"].lower()] = (c["id"], path)
-        ref.categories.setdefault(path.lower(), (c["id"], path))
+        st.category_path[c["id"]] = path
+        st.categories[c["code"].lower()] = (c["id"], path)
+        st.categories.setdefault(path.lower(), (c["id"], path))
         if leaf_count[c["name"]] == 1:  # a bare name only when it names one category
-            ref.categories.setdefault(c["name"].lower(), (c["id"], path))
+            st.categories.setdefault(c["name"].lower(), (c["id"], path))
     for b in uow.all(_BRANDS):
-        ref.brands[b["code"].lower()] = (b["id"], b["name"])
-        ref.brands.setdefault(b["name"].lower(), (b["id"], b["name"]))
-    for r in uow.all(_PRICES, {"ids": ids, "store": job.store_id}):
-        key = (r["sku_id"], r["kind"])
-        if r["store_id"] is None:
-            ref.hq_prices[key] = r["amount"]
-            ref.prices.setdefault(key, r["amount"])
-        else:
-            ref.prices[key] = r["amount"]  # the store's own price wins over HQ's
+        st.brands[b["code"].lower()] = (b["id"], b["name"])
+        st.brands.setdefault(b["name"].lower(), (b["id"], b["name"]))
     if job.store_id is not None:
         g = uow.one(_GUARD, (job.store_id,))
         if g is not None:
-            ref.guard = (g["max_down_pct"], g["max_up_pct"])
+            st.guard = (g["max_down_pct"], g["max_up_pct"])
+    return st
+
+
+def _load(uow: UnitOfWork, job: Job, static: Static, codes: Iterable[str], all_barcodes: Iterable[str],
+          plus: Iterable[str]) -> Ref:
+    ref = Ref(static)
+    for r in uow.all(_EXISTING, (_keys(codes),)):
+        ref.existing[r["code"]] = r
+    ids = _keys(r["id"] for r in ref.existing.values())
+    if ids:
+        for r in uow.all(_PACKS, (ids,)):
+            ref.packs.setdefault(r["sku_id"], {})[r["name"]] = r["quantity"]
+        for r in uow.all(_BARCODES, (ids,)):
+            if r["pack_name"] is None:
+                ref.base_codes.setdefault(r["sku_id"], []).append(r["code"])
+            else:
+                ref.pack_codes.setdefault(r["sku_id"], {}).setdefault(r["pack_name"], []).append(r["code"])
+        for r in uow.all(_PRICES, {"ids": ids, "store": job.store_id}):
+            key = (r["sku_id"], r["kind"])
+            if r["store_id"] is None:
+                ref.hq_prices[key] = r["amount"]
+                ref.prices.setdefault(key, r["amount"])
+            else:
+                ref.prices[key] = r["amount"]  # the store's own price wins over HQ's
+    for r in uow.all(_BARCODE_OWNERS, (_keys(all_barcodes),)):
+        ref.barcode_owner[r["code"]] = (r["sku_code"], r["store_id"])
+    plu_keys = _keys(plus)
+    if plu_keys:
+        for r in uow.all(_PLU_OWNERS, (plu_keys,)):
+            ref.plu_owner[r["plu"]] = (r["code"], r["store_id"])
     return ref
 
 
@@ -178,6 +207,36 @@ class _Parsed:
     pack_barcode: barcodes.Barcode | None = None
 
 
+class _Memo:
+    """The shared parsers, remembered per distinct cell text: a file repeats 13%, 在售, 瓶 and
+    its prices over and over, and parsing each of 100,000 rows afresh would dominate the time."""
+
+    def __init__(self, parse: Callable[[str], Any]) -> None:
+        self.parse = parse
+        self.seen: dict[str, Any] = {}
+
+    def __call__(self, text: str) -> Any:
+        hit = self.seen.get(text, _MISSING)
+        if hit is _MISSING:
+            try:
+                hit = self.parse(text)
+            except RuleError as e:
+                hit = _Refused(e.code, e.message)  # not the exception: re-raising one grows its traceback
+            if len(self.seen) < 50_000:
+                self.seen[text] = hit
+        if isinstance(hit, _Refused):
+            raise RuleError(hit.code, hit.message)
+        return hit
+
+
+class _Refused(NamedTuple):
+    code: str
+    message: str
+
+
+_MISSING = object()
+
+
 def _money(s: Decimal | None) -> str | None:
     return None if s is None else f"{s:.2f}"
 
@@ -187,10 +246,14 @@ def _tax(v: Decimal) -> str:
 
 
 def _parse_pack(text: str) -> tuple[str, Decimal]:
-    m = _PACK.fullmatch(text)
+    m = _PACK.fullmatch(rules.clean(text))
     if not m:
         raise RuleError("catalog.pack.format", "箱规格式为 包装单位=数量，例如 箱=24")
     return m.group(1).strip(), rules.parse_quantity(m.group(2))
+
+
+def _shelf_life(text: str) -> int | None:
+    return rules.parse_int(text, code=_SHELF, message=_SHELF_MESSAGE)
 
 
 class SkuImport:
@@ -202,7 +265,15 @@ class SkuImport:
 
     # --- validate ----------------------------------------------------------------------------
 
-    def _parse(self, row: RowIn, job: Job) -> _Parsed:
+    @staticmethod
+    def _parsers() -> dict[str, _Memo]:
+        return {"is_weighed": _Memo(rules.parse_bool), "tax_rate": _Memo(rules.parse_tax_rate),
+                "status": _Memo(rules.parse_status), "standard_price": _Memo(rules.parse_money),
+                "member_price": _Memo(rules.parse_money), "shelf_life_days": _Memo(_shelf_life),
+                "pack": _Memo(_parse_pack), "plu": _Memo(rules.parse_plu), "unit": _Memo(rules.clean),
+                "origin": _Memo(rules.clean), "brand": _Memo(rules.clean), "category": _Memo(rules.clean)}
+
+    def _parse(self, row: RowIn, job: Job, memo: dict[str, _Memo]) -> _Parsed:
         """Each cell through the shared parsers; every error kept (the user fixes all at once)."""
         v = row.values
         p = _Parsed(row, {}, [])
@@ -219,46 +290,34 @@ class SkuImport:
                 p.code = rules.parse_code(raw_code)
             except RuleError as e:
                 err("code", e.code, e.message)
-        for f in ("name", "short_name", "unit", "origin", "brand", "category"):
+        for f in ("name", "short_name"):
             text = v.get(f)
             if text:
                 c = rules.clean(text)
                 if c:
                     p.values[f] = c
-        simple = (("is_weighed", rules.parse_bool), ("plu", rules.parse_plu), ("tax_rate", rules.parse_tax_rate),
-                  ("status", rules.parse_status), ("standard_price", rules.parse_money),
-                  ("member_price", rules.parse_money))
-        for f, parse in simple:
+        for f, parse in memo.items():
             text = v.get(f)
-            if text and text.strip():
+            if text and not text.isspace():
                 try:
-                    p.values[f] = parse(text)
+                    value = parse(text)
                 except RuleError as e:
                     err(f, e.code, e.message)
-        text = v.get("shelf_life_days")
-        if text and text.strip():
-            try:
-                p.values["shelf_life_days"] = rules.parse_int(text, code=_SHELF, message=_SHELF_MESSAGE)
-            except RuleError as e:
-                err("shelf_life_days", e.code, e.message)
+                    continue
+                if value is not None and value != "":
+                    p.values[f] = value
         text = v.get("barcodes")
-        if text and text.strip():
+        if text and not text.isspace():
             p.base = []
             for part in _SPLIT.split(to_half_width(text).strip()):
-                if not part:
+                if not part.strip():
                     continue
                 try:
                     p.base.append(barcodes.parse(part))
                 except barcodes.BarcodeError as e:
                     err("barcodes", e.code, e.message)
-        text = v.get("pack")
-        if text and text.strip():
-            try:
-                p.values["pack"] = _parse_pack(rules.clean(text))
-            except RuleError as e:
-                err("pack", e.code, e.message)
         text = v.get("pack_barcode")
-        if text and text.strip():
+        if text and not text.isspace():
             try:
                 p.pack_barcode = barcodes.parse(text)
             except barcodes.BarcodeError as e:
@@ -267,43 +326,72 @@ class SkuImport:
                 err("pack_barcode", "catalog.pack.missing", "填写箱条码时须同时填写箱规，例如 箱=24")
         return p
 
-    def validate(self, uow: UnitOfWork, job: Job, rows: list[RowIn], progress: Progress) -> list[RowOut]:
-        parsed = [self._parse(r, job) for r in rows]
-        progress(len(rows) // 3, "正在比对数据库…")
-        # In-file duplicates: codes and barcodes; every row concerned gets the error.
-        by_code: dict[str, list[int]] = defaultdict(list)
-        by_barcode: dict[str, list[int]] = defaultdict(list)
-        plus: set[str] = set()
-        for i, p in enumerate(parsed):
-            if p.code:
-                by_code[p.code].append(i)
-            for bc in p.base or ():
-                by_barcode[bc.code].append(i)
-            if p.pack_barcode is not None:
-                by_barcode[p.pack_barcode.code].append(i)
-            if p.values.get("plu"):
-                plus.add(p.values["plu"])
+    @staticmethod
+    def _file_keys(rows: Iterator[RowIn]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """Codes and barcodes given more than once (by several rows, or twice in one row),
+        file-wide: a first pass on normalised text only, so the second can go chunk by chunk.
+        Returns key → the row numbers that use it."""
+        first_code: dict[str, int] = {}
+        dup_code: dict[str, list[int]] = {}
+        first_bc: dict[str, int] = {}
+        dup_bc: dict[str, list[int]] = {}
+        for r in rows:
+            v = r.values
+            c = normalize_code(v.get("code", ""))
+            if c in first_code:
+                dup_code.setdefault(c, [first_code[c]]).append(r.row_no)
+            elif c:
+                first_code[c] = r.row_no
+            for part in (*_SPLIT.split(v.get("barcodes", "")), v.get("pack_barcode", "")):
+                bc = normalize_code(part)
+                if bc in first_bc:
+                    dup_bc.setdefault(bc, [first_bc[bc]]).append(r.row_no)
+                elif bc:
+                    first_bc[bc] = r.row_no
+        return dup_code, dup_bc
+
+    def validate(self, uow: UnitOfWork, job: Job, rows: Callable[[], Iterator[RowIn]],
+                 progress: Progress) -> Iterator[list[RowOut]]:
+        dup_code, dup_bc = self._file_keys(rows())
+        static = _load_static(uow, job)
+        memo = self._parsers()
         cols = job.columns
-        for code, idx in by_code.items():
-            if len(idx) > 1:
-                others = [parsed[i].row.row_no for i in idx]
-                for i in idx:
-                    p = parsed[i]
-                    rest = "、".join(str(n) for n in others if n != p.row.row_no)
-                    p.errors.append(CellError(cols.get("code", "商品编码"), "code", "imports.duplicate_code",
-                                              f"商品编码 {code} 在文件中重复（另见第 {rest} 行）", code))
-        for code, idx in by_barcode.items():
-            if len(set(idx)) > 1:
-                rows_no = sorted({parsed[i].row.row_no for i in idx})
-                for i in set(idx):
-                    p = parsed[i]
-                    rest = "、".join(str(n) for n in rows_no if n != p.row.row_no)
-                    f = "barcodes" if any(b.code == code for b in p.base or ()) else "pack_barcode"
-                    p.errors.append(CellError(cols.get(f, LABELS[f]), f, "catalog.barcode.duplicate",
-                                              f"条码 {code} 在文件中重复（另见第 {rest} 行）", code))
-        ref = _load(uow, job, list(by_code), list(by_barcode), sorted(plus))
-        progress(len(rows) * 2 // 3, "正在比对差异…")
-        return [self._resolve(p, job, ref) for p in parsed]
+        done = 0
+        chunk: list[RowIn] = []
+        source = rows()
+        while True:
+            chunk = list(itertools.islice(source, CHUNK))
+            if not chunk:
+                return
+            parsed = [self._parse(r, job, memo) for r in chunk]
+            codes: set[str] = set()
+            all_barcodes: set[str] = set()
+            plus: set[str] = set()
+            for p in parsed:
+                n = p.row.row_no
+                if p.code:
+                    codes.add(p.code)
+                    if p.code in dup_code:
+                        rest = "、".join(str(x) for x in dup_code[p.code] if x != n)
+                        p.errors.append(CellError(cols.get("code", "商品编码"), "code", "imports.duplicate_code",
+                                                  f"商品编码 {p.code} 在文件中重复（另见第 {rest} 行）", p.code))
+                for f, found in (("barcodes", p.base or ()), ("pack_barcode", [p.pack_barcode] if p.pack_barcode
+                                                              else ())):
+                    for bc in found:
+                        all_barcodes.add(bc.code)
+                        if bc.code in dup_bc and not any(e.value == bc.code and e.code == "catalog.barcode.duplicate"
+                                                         for e in p.errors):
+                            others = sorted({x for x in dup_bc[bc.code] if x != n})
+                            where = f"另见第 {'、'.join(map(str, others))} 行" if others else "同一行填了两次"
+                            p.errors.append(CellError(cols.get(f, LABELS[f]), f, "catalog.barcode.duplicate",
+                                                      f"条码 {bc.code} 在文件中重复（{where}）", bc.code))
+                if p.values.get("plu"):
+                    plus.add(p.values["plu"])
+            ref = _load(uow, job, static, codes, all_barcodes, plus)
+            out = [self._resolve(p, job, ref) for p in parsed]
+            done += len(chunk)
+            progress(done, "正在校验…")
+            yield out
 
     def _resolve(self, p: _Parsed, job: Job, ref: Ref) -> RowOut:
         """Merge with the current SKU, check the cross-field and database rules, and diff."""
@@ -325,7 +413,7 @@ class SkuImport:
         brand_id: str | None = cur["brand_id"] if cur else None
         brand_name: str | None = cur["brand_name"] if cur else None
         if "brand" in v:
-            b = ref.brands.get(v["brand"].lower())
+            b = ref.static.brands.get(v["brand"].lower())
             if b is None:
                 err("brand", "catalog.brand.unknown", f"品牌 {v['brand']} 不存在，请先在品牌管理中新建")
             else:
@@ -333,7 +421,7 @@ class SkuImport:
         category_id: str | None = cur["category_id"] if cur else None
         if "category" in v:
             key = "/".join(_CATEGORY_SPLIT.split(to_half_width(v["category"]).strip())).lower()
-            c = ref.categories.get(key)
+            c = ref.static.categories.get(key)
             if c is None:
                 err("category", "catalog.category.unknown",
                     f"类目 {v['category']} 不存在（可填类目编码或完整路径，如 饮料/碳酸饮料）")
@@ -361,15 +449,11 @@ class SkuImport:
             shelf_life_days=v.get("shelf_life_days", cur["shelf_life_days"] if cur else None),
             status=v.get("status", cur["status"] if cur else "draft"), store_id=target_store,
             packs=[rules.PackInput(n, q) for n, q in packs.items()],
-            barcodes=[rules.BarcodeInput(b.code) for b in base or ()]
-            + ([rules.BarcodeInput(p.pack_barcode.code, v["pack"][0])] if p.pack_barcode and "pack" in v else []),
+            # Barcodes are left out here: each was parsed with barcodes.parse in _parse already,
+            # repeats are found file-wide, and a case barcode always names the row's own pack.
         )
-        n_base = len(base or ())
         for fe in rules.check_sku(s)[0]:
-            if fe.field.startswith("barcodes["):
-                i = int(fe.field[9:fe.field.index("]")])
-                f = "barcodes" if i < n_base else "pack_barcode"
-            elif fe.field.startswith("packs["):
+            if fe.field.startswith("packs["):
                 f = "pack"
             elif fe.field == "category_id":
                 if any(e.field == "category" for e in errors):
@@ -377,8 +461,6 @@ class SkuImport:
                 f = "category"
             else:
                 f = fe.field
-            if fe.code == "catalog.barcode.duplicate" and any(e.code == fe.code for e in errors):
-                continue  # already reported as a duplicate within the file
             if f == "category" and cur is None:
                 continue  # "类目必填" reported above
             err(f, fe.code, fe.message)
@@ -404,11 +486,11 @@ class SkuImport:
                 f"会员价 {mem_new:.2f} 不能高于标准价 {std_after:.2f}")
         if mem_new is not None and std_after is None:
             err("standard_price", "catalog.price.standard_missing", "填写会员价时须有标准价")
-        if ref.guard is not None and sku_id and std_new is not None:
+        if ref.static.guard is not None and sku_id and std_new is not None:
             hq = ref.hq_prices.get((sku_id, "standard"))
             if hq is not None:
-                low = (hq * (100 - ref.guard[0]) / 100).quantize(Decimal("0.01"))
-                high = (hq * (100 + ref.guard[1]) / 100).quantize(Decimal("0.01"))
+                low = (hq * (100 - ref.static.guard[0]) / 100).quantize(Decimal("0.01"))
+                high = (hq * (100 + ref.static.guard[1]) / 100).quantize(Decimal("0.01"))
                 if not low <= std_new <= high:
                     err("standard_price", "catalog.price.guard",
                         f"门店标准价须在总部价 {hq:.2f} 的允许范围 {low:.2f}–{high:.2f} 之内")
@@ -416,9 +498,9 @@ class SkuImport:
         data: dict[str, Any] = {
             "code": p.code, "store_id": target_store, "name": s.name, "short_name": s.short_name,
             "brand_id": brand_id, "brand_name": brand_name, "category_id": category_id,
-            "category_path": ref.category_path.get(category_id or ""), "unit": s.unit, "is_weighed": s.is_weighed,
-            "plu": s.plu, "tax_rate": _tax(s.tax_rate), "origin": s.origin, "shelf_life_days": s.shelf_life_days,
-            "status": s.status,
+            "category_path": ref.static.category_path.get(category_id or ""), "unit": s.unit,
+            "is_weighed": s.is_weighed, "plu": s.plu, "tax_rate": _tax(s.tax_rate), "origin": s.origin,
+            "shelf_life_days": s.shelf_life_days, "status": s.status,
             "barcodes": None if base is None else [{"code": b.code, "kind": b.kind} for b in base],
             "pack": {"name": v["pack"][0], "quantity": str(v["pack"][1])} if "pack" in v else None,
             "pack_barcode": {"code": p.pack_barcode.code, "kind": p.pack_barcode.kind} if p.pack_barcode else None,
@@ -441,7 +523,7 @@ class SkuImport:
         else:
             old = {
                 "name": cur["name"], "short_name": cur["short_name"], "brand": cur["brand_name"],
-                "category": ref.category_path.get(cur["category_id"]), "unit": cur["unit"],
+                "category": ref.static.category_path.get(cur["category_id"]), "unit": cur["unit"],
                 "is_weighed": cur["is_weighed"], "plu": cur["plu"], "tax_rate": _tax(cur["tax_rate"]),
                 "origin": cur["origin"], "shelf_life_days": cur["shelf_life_days"], "status": cur["status"],
             }
@@ -486,8 +568,9 @@ class SkuImport:
         p: dict[str, Any] = {"job": job.id, "store": job.store_id, "actor": ctx.actor, "trace": ctx.trace_id,
                              "ip": ctx.source_ip, "now": datetime.now(timezone.utc)}
         # Working sets as indexed, analysed temp tables: the planner then joins them with hash
-        # joins instead of guessing from expressions over jsonb (a nested loop over 100,000 rows).
-        for statement in (_IMP, _IMP_INDEX, _IMP_ANALYZE, _IMP_CODE, _IMP_CODE_INDEX, _IMP_CODE_ANALYZE):
+        # joins instead of guessing from expressions over jsonb (a nested loop over 100,000 rows);
+        # and memory enough for those hashes of wide rows not to spill to disk.
+        for statement in (_WORK_MEM, _IMP, _IMP_INDEX, _IMP_ANALYZE, _IMP_CODE, _IMP_CODE_INDEX, _IMP_CODE_ANALYZE):
             uow.execute(statement, p)
         n = uow.one(_COUNTS)
         assert n is not None
@@ -496,7 +579,6 @@ class SkuImport:
             raise conflict("imports.stale", "预览之后有商品被修改过，请重新校验后再提交",
                            f"{stale['n']} 个商品已变化，例如 {stale['code']}")
         uow.execute(_CHANGES_UPDATED, p)
-        uow.execute(_CHANGES_CREATED, p)
         progress(0, "正在写入商品…")
         if uow.execute(_UPDATE_SKUS).rowcount != n["touched"]:
             raise conflict("imports.stale", "预览之后有商品被修改过，请重新校验后再提交")
@@ -519,7 +601,7 @@ class SkuImport:
         ctx = context.current()
         p: dict[str, Any] = {"job": job.id, "store": job.store_id, "actor": ctx.actor, "trace": ctx.trace_id,
                              "ip": ctx.source_ip, "now": datetime.now(timezone.utc)}
-        for statement in (_RB, _RB_INDEX, _RB_ANALYZE):
+        for statement in (_WORK_MEM, _RB, _RB_INDEX, _RB_ANALYZE):
             uow.execute(statement, p)
         uow.execute(_LOCK_CHANGED)
         changed = uow.one(_CHANGED_SINCE)
@@ -547,6 +629,7 @@ KIND = SkuImport()
 
 # --- commit SQL (set-wise, from the validated rows in import_row) ---------------------------------
 
+_WORK_MEM: LiteralString = "set local work_mem = '64MB'"
 # The job's rows to write, with the id each SKU will have. ``touched``: an update that rewrites
 # the SKU row (master data, packs or barcodes); ``codes``: packs and barcodes to write.
 _IMP: LiteralString = """
@@ -598,10 +681,6 @@ left join (select k.sku_id, jsonb_agg(to_jsonb(k)) as packs from sku_pack k join
 left join (select b.sku_id, jsonb_agg(to_jsonb(b)) as codes from barcode b join imp i on i.sku_id = b.sku_id
            where i.action = 'update' group by b.sku_id) b on b.sku_id = s.id
 where i.action = 'update'
-"""
-_CHANGES_CREATED: LiteralString = """
-insert into import_change (job_id, entity, entity_id, before, after)
-select %(job)s, 'sku', i.sku_id, null, jsonb_build_object('version', 1) from imp i where i.action = 'create'
 """
 _UPDATE_SKUS: LiteralString = """
 update sku s set name = i.data->>'name', short_name = i.data->>'short_name', brand_id = i.data->>'brand_id',
@@ -673,13 +752,16 @@ select i.sku_id, i.store_id, array(select jsonb_object_keys(i.diff) order by 1) 
 
 # --- rollback SQL --------------------------------------------------------------------------------
 
-# The import's SKUs: created (delete) or with a before-image; ``restore`` when the import
-# rewrote the row (not when it only added prices).
+# The import's SKUs: those it created (sku.import_job_id; rollback deletes them, version 1 as
+# the import left them) and those with a before-image in import_change; ``restore`` when the
+# import rewrote the row (not when it only added prices).
 _RB: LiteralString = """
 create temp table rb on commit drop as
-select c.entity_id as sku_id, c.before, c.before is null as created, (c.after->>'version')::integer as version,
-       c.before is not null and (c.after->>'version')::integer <> (c.before->'sku'->>'version')::integer as restore,
-       c.seq
+select s.id as sku_id, null::jsonb as before, true as created, 1 as version, false as restore, 0::bigint as seq
+from sku s where s.import_job_id = %(job)s
+union all
+select c.entity_id, c.before, false, (c.after->>'version')::integer,
+       (c.after->>'version')::integer <> (c.before->'sku'->>'version')::integer, c.seq
 from import_change c where c.job_id = %(job)s and c.entity = 'sku'
 """
 _RB_INDEX: LiteralString = "create unique index on rb (sku_id)"

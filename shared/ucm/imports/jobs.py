@@ -46,7 +46,11 @@ def job_out(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+STUCK_AFTER_S = 600  # twice the function's timeout
+
+
 def _job(uow: UnitOfWork, job_id: str, *, lock: bool = False) -> dict[str, Any]:
+    uow.execute(sql.RECOVER, {"id": job_id, "after_s": STUCK_AFTER_S})
     row = uow.one(sql.GET_JOB_FOR_UPDATE if lock else sql.GET_JOB, (job_id,))
     if row is None:
         raise not_found("imports.not_found", "找不到该导入任务，或您无权查看")
@@ -135,13 +139,14 @@ def _progress(db: Database, ctx: context.Context, job_id: str, total: int) -> ki
     return report_progress
 
 
-def _store_rows(uow: UnitOfWork, job_id: str, rows: list[RowOut]) -> None:
-    uow.execute(sql.DELETE_ROWS, (job_id,))
-    dumps = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
+_dumps = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
+
+
+def _copy_rows(uow: UnitOfWork, job_id: str, rows: list[RowOut]) -> None:
     with uow.conn.cursor().copy(sql.COPY_ROWS) as copy:
         for r in rows:
-            copy.write_row((job_id, r.row_no, r.action, r.key, dumps(r.data), dumps(r.diff),
-                            dumps([e.to_dict() for e in r.errors]), r.entity_id, r.entity_version))
+            copy.write_row((job_id, r.row_no, r.action, r.key, _dumps(r.data), _dumps(r.diff),
+                            _dumps([e.to_dict() for e in r.errors]), r.entity_id, r.entity_version))
 
 
 def _fail(db: Database, ctx: context.Context, job_id: str, status: str, message: str) -> dict[str, Any]:
@@ -164,14 +169,14 @@ def _parse(db: Database, objects: ObjectStore, ctx: context.Context, job: dict[s
         table = reading.read(job["filename"], data)
     except reading.FileError as exc:
         return _fail(db, ctx, job_id, exc.status, exc.message)
-    del data
+    del data  # the decoded text (CSV) or the cells (xlsx) are all that is kept
     saved: Mapping[str, str | None] | None = None
     if chosen is None and job["mapping_id"]:
         with db.transaction(ctx) as uow:
             m = uow.one(sql.GET_MAPPING, (job["mapping_id"],))
         saved = m["columns"] if m else None
     cols = dict(chosen) if chosen is not None else mapping.auto(table.headers, kind.fields, saved)
-    total = len(table.rows)
+    total = table.total
     fields = {"id": job_id, "encoding": table.encoding or table.format, "headers": table.headers,
               "mapping": json.dumps(cols, ensure_ascii=False), "mapping_id": mapping_id, "total": total}
     problems = mapping.check(cols, table.headers, kind.fields)
@@ -184,23 +189,21 @@ def _parse(db: Database, objects: ObjectStore, ctx: context.Context, job: dict[s
         return row
     progress = _progress(db, ctx, job_id, total)
     progress(0, "正在校验…")
-    rows_in = mapping.apply(cols, table.headers, table.rows)
-    del table
     info = _info(job, mapping.columns(cols))
-    with db.transaction(ctx) as uow:
-        results = kind.validate(uow, info, rows_in, progress)
-    del rows_in
     counts = {"create": 0, "update": 0, "unchanged": 0, "error": 0}
-    for r in results:
-        counts[r.action] += 1
-    bad = counts["error"]
-    status = "invalid" if bad else "ready"
-    message = (f"{bad} 行有错误，请修改文件后重新上传（可下载错误报告）" if bad
-               else f"校验通过：新增 {counts['create']}，更新 {counts['update']}，无变化 {counts['unchanged']}")
+    # One transaction: validation reads, the rows (COPY, chunk by chunk) and the new status, so a
+    # poller sees either the old state or the finished preview, never half of it.
     with db.transaction(ctx) as uow:
-        _store_rows(uow, job_id, results)
-        row = uow.one(sql.PARSED, {**fields, "status": status, "done": total, "counts": json.dumps(counts),
-                                   "message": message})
+        uow.execute(sql.DELETE_ROWS, (job_id,))
+        for chunk in kind.validate(uow, info, lambda: mapping.apply(cols, table.headers, table.rows()), progress):
+            _copy_rows(uow, job_id, chunk)
+            for r in chunk:
+                counts[r.action] += 1
+        bad = counts["error"]
+        message = (f"{bad} 行有错误，请修改文件后重新上传（可下载错误报告）" if bad
+                   else f"校验通过：新增 {counts['create']}，更新 {counts['update']}，无变化 {counts['unchanged']}")
+        row = uow.one(sql.PARSED, {**fields, "status": "invalid" if bad else "ready", "done": total,
+                                   "counts": json.dumps(counts), "message": message})
     assert row is not None
     return row
 

@@ -5,7 +5,7 @@ progress and status; a kind owns the meaning of the rows."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -82,8 +82,12 @@ class Kind(Protocol):
     write_permission: str
     fields: Sequence[FieldSpec]
 
-    def validate(self, uow: UnitOfWork, job: Job, rows: list[RowIn], progress: Progress) -> list[RowOut]:
-        """Every row's action, normalised data, field diff and errors (all of them, not the first)."""
+    def validate(self, uow: UnitOfWork, job: Job, rows: Callable[[], Iterator[RowIn]],
+                 progress: Progress) -> Iterator[list[RowOut]]:
+        """Every row's action, normalised data, field diff and errors (all of them, not the
+        first), yielded chunk by chunk so that memory stays flat whatever the file's size.
+        ``rows()`` produces the file's rows again from the top (a kind may pass over them twice,
+        e.g. to find duplicates across the whole file first)."""
         ...
 
     def commit(self, uow: UnitOfWork, job: Job, progress: Progress) -> Outcome:

@@ -4,7 +4,7 @@ recognised whatever their width, case, spacing or a trailing ``*`` (required mar
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ucm.imports.kinds import FieldSpec, RowIn
 from ucm.text import to_half_width
@@ -69,13 +69,11 @@ def check(mapping: Mapping[str, str | None], headers: Sequence[str], fields: Seq
 
 
 def apply(mapping: Mapping[str, str | None], headers: Sequence[str],
-          rows: Sequence[tuple[int, list[str]]]) -> list[RowIn]:
-    index = [(i, mapping[h]) for i, h in enumerate(headers) if mapping.get(h)]
-    out: list[RowIn] = []
+          rows: Iterable[tuple[int, list[str]]]) -> Iterator[RowIn]:
+    index = [(i, f) for i, h in enumerate(headers) if (f := mapping.get(h))]
     for row_no, cells in rows:
         n = len(cells)
-        out.append(RowIn(row_no, {f: cells[i] if i < n else "" for i, f in index if f}))
-    return out
+        yield RowIn(row_no, {f: cells[i] if i < n else "" for i, f in index})
 
 
 def columns(mapping: Mapping[str, str | None]) -> dict[str, str]:

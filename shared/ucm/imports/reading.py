@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,12 +34,25 @@ class FileError(ValueError):
 
 @dataclass
 class Table:
-    """A sheet as read: ``rows`` are (row number in the file, cells), blank rows left out."""
+    """A sheet as read. The data rows are produced on demand (``rows()``, as often as needed):
+    a 100,000-row CSV is kept as its text, not as a million cell objects."""
 
     format: str  # csv | xlsx
     encoding: str | None
     headers: list[str]
-    rows: list[tuple[int, list[str]]]
+    total: int  # data rows (blank rows not counted)
+    source: Callable[[], Iterator[list[str]]]  # every line of the sheet, from the top
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(row number in the file, cells) of each data row, blank rows left out."""
+        header_seen = False
+        for n, cells in enumerate(self.source(), start=1):
+            if not any(cells):
+                continue
+            if header_seen:
+                yield n, cells
+            else:
+                header_seen = True
 
 
 def file_format(filename: str, data: bytes) -> str:
@@ -92,25 +105,26 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _table(fmt: str, encoding: str | None, raw: Iterator[list[str]]) -> Table:
+def _table(fmt: str, encoding: str | None, source: Callable[[], Iterator[list[str]]]) -> Table:
+    """Read the sheet once through: header, row count, limits (and a corrupt xlsx shows here)."""
     headers: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for n, cells in enumerate(raw, start=1):
+    total = 0
+    for cells in source():
         if not any(cells):
             continue
         if headers is None:
-            headers = cells
+            headers = list(cells)
             continue
-        if len(rows) >= MAX_ROWS:
+        total += 1
+        if total > MAX_ROWS:
             raise FileError("imports.file.too_many_rows", f"文件超过 {MAX_ROWS} 行，请拆分后分批导入")
-        rows.append((n, cells))
     if headers is None:
         raise FileError("imports.file.empty", "文件是空的：第一行须为表头，下面是数据行", status="invalid")
     while headers and not headers[-1]:
         headers.pop()
-    if not rows:
+    if not total:
         raise FileError("imports.file.no_rows", "文件中只有表头，没有数据行", status="invalid")
-    return Table(fmt, encoding, headers, rows)
+    return Table(fmt, encoding, headers, total, source)
 
 
 def _csv_rows(text: str) -> Iterator[list[str]]:
@@ -144,6 +158,8 @@ def read(filename: str, data: bytes) -> Table:
         raise FileError("imports.file.empty", "文件是空的：第一行须为表头，下面是数据行", status="invalid")
     fmt = file_format(filename, data)
     if fmt == "xlsx":
-        return _table("xlsx", None, _xlsx_rows(data))
+        # openpyxl reads a sheet only front to back and slowly: read it once, keep the cells.
+        cells = list(_xlsx_rows(data))
+        return _table("xlsx", None, lambda: iter(cells))
     text, encoding = decode(data)
-    return _table("csv", encoding, _csv_rows(text))
+    return _table("csv", encoding, lambda: _csv_rows(text))

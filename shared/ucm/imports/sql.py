@@ -28,6 +28,19 @@ order by created_at desc, id desc
 limit %(limit)s
 """
 
+# A long step outlives no function (FC stops it at its timeout, 300 s): a job still marked as
+# in the middle of one long after that was cut off. Its transaction was rolled back, so it goes
+# back to where it was (nothing written), or failed when the file was being read.
+RECOVER: LiteralString = """
+update import_job
+set status = case status when 'committing' then 'ready' when 'rolling_back' then 'committed' else 'failed' end,
+    message = case status when 'parsing' then '读取文件时中断，请重新导入该文件'
+                          else '上次操作中途中断，未写入任何数据，可以重试' end,
+    updated_at = now(), version = version + 1
+where id = %(id)s and status in ('parsing', 'committing', 'rolling_back')
+  and updated_at < now() - %(after_s)s * interval '1 second'
+"""
+
 STORE_VISIBLE: LiteralString = "select id from store where id = %s"
 
 # Status moves are compare-and-set on the current status: two commits of one job cannot both start.
