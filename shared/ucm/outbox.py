@@ -124,6 +124,8 @@ def apply_batch_once(db: Database, consumer: str, events: list[Event],
             fresh = [e for e in events if e.id in claimed]
             if fresh:
                 apply(uow, fresh)
+        # The first ids only: an import's batch of 500 must not make a 20 kB log line.
         log.info("event batch applied", extra={"fields": {"consumer": consumer, "applied": len(fresh),
-                                                          "duplicates": len(events) - len(fresh)}})
+                                                          "duplicates": len(events) - len(fresh),
+                                                          "event_ids": [e.id for e in fresh[:20]]}})
         return len(fresh)

@@ -112,6 +112,37 @@ def test_duplicate_delivery_is_applied_once(any_db: Database, consumer: Function
     assert len([r for r in rows(any_db, applied_table) if r["aggregate_id"] == "A-dup"]) == 1
 
 
+def test_batch_consumer_gets_only_new_events_in_one_transaction(any_db: Database, applied_table: str,
+                                                                 use_db: Database) -> None:
+    app = FunctionApp("test-batch-consumer", register=False)
+    calls: list[list[str]] = []
+
+    @app.on_kafka_batch(TOPIC)
+    def record_all(uow: UnitOfWork, events: list[Event]) -> None:
+        calls.append([e.id for e in events])
+        for e in events:
+            uow.conn.execute(f"insert into {applied_table} (event_id, aggregate_id, seq) values (%s, %s, %s)",  # type: ignore[arg-type]
+                             (e.id, e.aggregate_id, e.data["seq"]))
+        if any(e.data.get("fail") for e in events):
+            raise RuntimeError("consumer failed: nothing of the batch may stay applied")
+
+    def ev(seq: int, **extra: object) -> Event:
+        return Event(id=str(uuid.uuid4()), type=TOPIC, occurred_at="2026-11-29T08:00:00+00:00",
+                     aggregate_id="A-batch", data={"seq": seq, **extra}, trace_id="t")
+
+    a, b, c = ev(1), ev(2), ev(3)
+    assert invoke(app, batch_for([a]))["applied"] == 1
+    again = invoke(app, batch_for([a, b, c]))
+    assert (again["applied"], again["duplicates"]) == (2, 1)
+    assert calls == [[a.id], [b.id, c.id]]  # one call per batch, without what was applied before
+    bad = ev(4, fail=True)
+    with pytest.raises(RuntimeError):
+        invoke(app, batch_for([ev(5), bad]))
+    got = [r["seq"] for r in rows(any_db, applied_table) if r["aggregate_id"] == "A-batch"]
+    assert got == [1, 2, 3]  # the failed batch left neither rows nor processed-event claims
+    assert invoke(app, batch_for([a, b]))["duplicates"] == 2
+
+
 def test_order_per_aggregate_with_concurrent_writers(any_db: Database, consumer: FunctionApp, applied_table: str,
                                                      drained: None) -> None:
     def writer(agg: str) -> None:

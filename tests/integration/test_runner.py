@@ -103,7 +103,7 @@ def test_presigned_upload_raises_the_oss_trigger(runner: Runner) -> None:
     records = runner.log_records()
     oss = [x for x in records if x.get("function") == "uploads" and x.get("trigger") == "oss"]
     assert oss and all({"duration_ms", "request_id"} <= set(x) for x in oss)
-    applied = poll(lambda: [x for x in runner.log_records() if x.get("msg") == "event applied"
+    applied = poll(lambda: [x for x in runner.log_records() if x.get("msg") == "event batch applied"
                             and x.get("consumer") == "events-etl.to_clickhouse"
                             and x.get("trace_id") == oss[-1]["request_id"]])
     assert applied  # the OSS invocation's trace id reached the Kafka-triggered consumer

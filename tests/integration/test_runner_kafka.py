@@ -58,8 +58,9 @@ def test_upload_event_travels_through_kafka(runner: Runner, broker: TansuBroker)
     deadline = time.monotonic() + 30
     applied: list[dict[str, object]] = []
     while time.monotonic() < deadline and not applied:
-        applied = [x for x in runner.log_records() if x.get("msg") == "event applied"
-                   and x.get("consumer") == "events-etl.to_clickhouse" and x.get("event_id") == mine[0].event().id]
+        applied = [x for x in runner.log_records() if x.get("msg") == "event batch applied"
+                   and x.get("consumer") == "events-etl.to_clickhouse"
+                   and mine[0].event().id in (x.get("event_ids") or [])]
         time.sleep(0.2)
     assert applied
     kafka_invocations = [x for x in runner.log_records() if x.get("function") == "events-etl"
