@@ -169,7 +169,8 @@ def create_category(body: CategoryIn, who: Principal = require("catalog.sku.writ
 @app.route("/catalog/categories/{category_id}", methods=["PUT"], summary="修改或移动类目", tags=["catalog"])
 def update_category(category_id: str, body: CategoryUpdateIn,
                     who: Principal = require("catalog.sku.write")) -> dict[str, Any]:
-    return categories.update_category(container().db, who, category_id, body.name, body.parent_id, body.sort,
+    c = container()
+    return categories.update_category(c.db, c.cache, who, category_id, body.name, body.parent_id, body.sort,
                                       body.version)
 
 
@@ -193,7 +194,8 @@ def create_brand(body: BrandIn, who: Principal = require("catalog.sku.write")) -
 
 @app.route("/catalog/brands/{brand_id}", methods=["PUT"], summary="修改品牌", tags=["catalog"])
 def update_brand(brand_id: str, body: BrandUpdateIn, who: Principal = require("catalog.sku.write")) -> dict[str, Any]:
-    return categories.update_brand(container().db, who, brand_id, body.name, body.version)
+    c = container()
+    return categories.update_brand(c.db, c.cache, who, brand_id, body.name, body.version)
 
 
 @app.route("/catalog/brands/{brand_id}", methods=["DELETE"], summary="删除品牌", tags=["catalog"], status_code=204)

@@ -234,7 +234,7 @@ def test_store_managers_keep_local_skus_to_their_store(w: World, ref: dict[str, 
 # --- categories and brands -----------------------------------------------------------------------
 
 
-def test_moving_a_category_keeps_its_subtree(w: World) -> None:
+def test_moving_a_category_keeps_its_subtree(w: World, ref: dict[str, str]) -> None:
     def cat(name: str, parent: str | None = None) -> dict[str, Any]:
         r = w.call("POST", "/catalog/categories", w.admin_user, {"code": uniq("C"), "name": name, "parent_id": parent})
         assert r.status_code == 201, r.text
@@ -243,17 +243,26 @@ def test_moving_a_category_keeps_its_subtree(w: World) -> None:
     food, fresh = cat(uniq("食品")), cat(uniq("生鲜"))
     fruit = cat("水果", food["id"])
     apple = cat("苹果", fruit["id"])
+    in_apple = create(w, {**ref, "soda": apple["id"]})
+    assert w.call("GET", f"/catalog/sku/{in_apple['id']}", w.admin_user).json()["category_path"][-1] == "苹果"
     moved = w.call("PUT", f"/catalog/categories/{fruit['id']}", w.admin_user,
                    {"name": "水果", "parent_id": fresh["id"], "version": fruit["version"]})
     assert moved.status_code == 200, moved.text
     cats = {c["id"]: c for c in w.call("GET", "/catalog/categories", w.admin_user).json()["items"]}
     assert cats[apple["id"]]["path"] == [fresh["name"], "水果", "苹果"] and cats[apple["id"]]["depth"] == 3
+    sku = w.call("GET", f"/catalog/sku/{in_apple['id']}", w.admin_user).json()
+    assert sku["category_path"] == [fresh["name"], "水果", "苹果"]  # not the cached old path
+    with system_conn(w.db) as conn:
+        touched = conn.execute("select payload from outbox where aggregate_id = %s order by occurred_at desc limit 1",
+                               (in_apple["id"],)).fetchone()
+    assert touched is not None and touched["payload"]["changed_fields"] == ["category"]
     cycle = w.call("PUT", f"/catalog/categories/{fresh['id']}", w.admin_user,
                    {"name": fresh["name"], "parent_id": apple["id"], "version": fresh["version"]})
     assert cycle.status_code == 422 and cycle.json()["code"] == "catalog.category.cycle"
     busy = w.call("DELETE", f"/catalog/categories/{fruit['id']}", w.admin_user)
     assert busy.status_code == 422 and busy.json()["code"] == "catalog.category.in_use"
-    assert w.call("DELETE", f"/catalog/categories/{apple['id']}", w.admin_user).status_code == 204
+    empty = cat("空类目", fresh["id"])
+    assert w.call("DELETE", f"/catalog/categories/{empty['id']}", w.admin_user).status_code == 204
 
 
 def test_brands_crud_and_in_use(w: World, ref: dict[str, str]) -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from psycopg.errors import UniqueViolation
 
-from ucm import pagination
+from ucm import pagination, topics
 from ucm.catalog import sql
 from ucm.catalog.rules import RuleError, clean, parse_code
+from ucm.catalog.skus import forget_cached
 from ucm.db import Database, UnitOfWork
 from ucm.errors import FieldError, Problem, bad_request, conflict, not_found
 from ucm.identity.grants import hq_only, stale
 from ucm.identity.principal import Principal
+from ucm.ports import Cache
 
 MAX_DEPTH = 6
 
@@ -74,8 +77,8 @@ def create_category(db: Database, who: Principal, code: str, name: str, parent_i
         return out
 
 
-def update_category(db: Database, who: Principal, category_id: str, name: str, parent_id: str | None,
-                    sort: int, version: int) -> dict[str, Any]:
+def update_category(db: Database, cache: Cache | None, who: Principal, category_id: str, name: str,
+                    parent_id: str | None, sort: int, version: int) -> dict[str, Any]:
     """Rename, reorder and move: a move carries the whole subtree with it."""
     hq_only(who)
     _, name_ = _code_and_name(None, name)
@@ -89,7 +92,26 @@ def update_category(db: Database, who: Principal, category_id: str, name: str, p
             _move(uow, before, parent_id)
         after = _category(uow.all(sql.LIST_CATEGORIES), category_id)
         uow.audit("catalog.category.update", "category", category_id, before=before, after=after)
-        return after
+        touched: list[str] = []
+        if name_ != before["name"] or parent_id != before["parent_id"]:  # the SKUs' category path shows it
+            touched = _touch(uow, uow.all(sql.SKUS_UNDER_CATEGORY, (_path_of(uow, category_id),)), "category")
+    forget_cached(cache, touched)
+    return after
+
+
+def _path_of(uow: UnitOfWork, category_id: str) -> str:
+    row = uow.one(sql.GET_CATEGORY, (category_id,))
+    assert row is not None
+    return str(row["path"])
+
+
+def _touch(uow: UnitOfWork, skus: list[dict[str, Any]], field: str) -> list[str]:
+    """SKUs whose shown category or brand changed: the search index and the caches refresh
+    from these events (the caller also drops its cache entries at once)."""
+    ts = datetime.now(timezone.utc).isoformat()
+    uow.emit_many(topics.SKU_UPDATED, [(r["id"], {"sku_id": r["id"], "changed_fields": [field], "ts": ts},
+                                        r["store_id"]) for r in skus])
+    return [r["id"] for r in skus]
 
 
 def _move(uow: UnitOfWork, cat: dict[str, Any], parent_id: str | None) -> None:
@@ -151,7 +173,8 @@ def create_brand(db: Database, who: Principal, code: str, name: str) -> dict[str
         return row
 
 
-def update_brand(db: Database, who: Principal, brand_id: str, name: str, version: int) -> dict[str, Any]:
+def update_brand(db: Database, cache: Cache | None, who: Principal, brand_id: str, name: str,
+                 version: int) -> dict[str, Any]:
     hq_only(who)
     _, name_ = _code_and_name(None, name)
     with db.transaction() as uow:
@@ -165,7 +188,9 @@ def update_brand(db: Database, who: Principal, brand_id: str, name: str, version
         if row is None:
             raise stale()
         uow.audit("catalog.brand.update", "brand", brand_id, before=before, after=row)
-        return row
+        touched = _touch(uow, uow.all(sql.SKUS_OF_BRAND, (brand_id,)), "brand") if row["name"] != before["name"] else []
+    forget_cached(cache, touched)
+    return row
 
 
 def delete_brand(db: Database, who: Principal, brand_id: str) -> None:

@@ -46,6 +46,9 @@ CATEGORY_IN_USE: LiteralString = """
 select exists (select 1 from category where parent_id = %(id)s) as children,
        exists (select 1 from sku where category_id = %(id)s) as skus
 """
+SKUS_UNDER_CATEGORY: LiteralString = """
+select id, store_id from sku where category_id in (select id from category where path ^@ %s)
+"""
 DELETE_CATEGORY: LiteralString = "delete from category where id = %s returning id, code, name, parent_id"
 
 # --- brands -------------------------------------------------------------------------------------
@@ -68,6 +71,7 @@ UPDATE_BRAND: LiteralString = """
 update brand set name = %s, updated_at = now(), version = version + 1 where id = %s and version = %s
 returning id, code, name, version
 """
+SKUS_OF_BRAND: LiteralString = "select id, store_id from sku where brand_id = %s"
 BRAND_IN_USE: LiteralString = "select exists (select 1 from sku where brand_id = %s) as used"
 DELETE_BRAND: LiteralString = "delete from brand where id = %s returning id, code, name"
 
