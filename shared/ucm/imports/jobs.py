@@ -47,6 +47,12 @@ def job_out(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 STUCK_AFTER_S = 600  # twice the function's timeout
+# Reading a file reports progress every chunk (a second or so): silent this long, it has died.
+_PARSE_SILENT = timedelta(seconds=120)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _job(uow: UnitOfWork, job_id: str, *, lock: bool = False) -> dict[str, Any]:
@@ -217,6 +223,10 @@ def handle_upload(db: Database, objects: ObjectStore, rec: OssRecord) -> dict[st
             log.warning("upload without an import job", extra={"fields": {"key": rec.key}})
             return {"job_id": None, "status": None}
         if job["status"] not in ("awaiting_upload", "parsing"):
+            return {"job_id": job["id"], "status": job["status"], "skipped": True}
+        if job["status"] == "parsing" and job["object_etag"] == rec.etag and job["updated_at"] > _now() - _PARSE_SILENT:
+            # A redelivery while this very object is being read (its progress keeps updated_at
+            # fresh): reading it twice at once would only make the two runs collide.
             return {"job_id": job["id"], "status": job["status"], "skipped": True}
         uow.execute(sql.START_PARSING, {"id": job["id"], "etag": rec.etag})
     with context.use(replace(ctx, actor=job["created_by"])) as as_creator:
