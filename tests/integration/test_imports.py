@@ -9,6 +9,7 @@ import io
 import random
 import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,8 @@ from ucm.imports import reading
 from tests.conftest import container_for
 from tests.integration.identity_world import World, uniq, world
 
-HEADERS = ["商品编码", "商品名称", "品牌", "类目", "单位", "税率", "条码", "箱规", "箱条码", "标准价", "会员价"]
+HEADERS = ["商品编码", "商品名称", "品牌", "类目", "单位", "税率", "条码", "箱规", "箱条码", "标准价", "会员价",
+           "促销价", "促销开始", "促销结束"]
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +100,15 @@ def xlsx_bytes(rows: list[list[Any]], headers: list[str] | None = None) -> bytes
 
 
 def row(ref: Ref, sku: str, *, name: str = "农夫山泉 550ml", barcode: str = "", price: str = "2.00",
-        member: str = "", pack: str = "", pack_barcode: str = "", category: str | None = None) -> list[str]:
-    return [sku, name, ref.brand, category or ref.water, "瓶", "13%", barcode, pack, pack_barcode, price, member]
+        member: str = "", pack: str = "", pack_barcode: str = "", category: str | None = None,
+        promo: tuple[str, str, str] = ("", "", "")) -> list[str]:
+    return [sku, name, ref.brand, category or ref.water, "瓶", "13%", barcode, pack, pack_barcode, price, member,
+            *promo]
+
+
+def days(n: int) -> str:
+    """A date n days from today, as typed in a file."""
+    return (date.today() + timedelta(days=n)).isoformat()
 
 
 def upload(w: World, imp: Client, data: bytes, filename: str = "商品.csv", who: str | None = None,
@@ -245,7 +254,7 @@ def test_saved_mapping(w: World, imp: Client, ref: Ref) -> None:
 def test_every_bad_row_is_reported_and_nothing_is_written(w: World, imp: Client, ref: Ref) -> None:
     taken = ean()
     owner = code()
-    j0 = upload(w, imp, csv_bytes([row(ref, owner, barcode=taken)]))
+    j0 = upload(w, imp, csv_bytes([row(ref, owner, barcode=taken, promo=("1.50", days(1), days(7)))]))
     assert commit(w, imp, j0).status_code == 200
     dup, bad_check = ean(), ean()
     bad_check = bad_check[:-1] + str((int(bad_check[-1]) + 1) % 10)
@@ -261,11 +270,13 @@ def test_every_bad_row_is_reported_and_nothing_is_written(w: World, imp: Client,
         row(ref, codes[7], price="5.00", member="6.00"),                  # 9: member price above standard
         row(ref, codes[8], barcode=ean()),                                # 10: a good row
         row(ref, codes[0], barcode=ean()),                                # 11: duplicate code in the file
+        row(ref, owner, promo=("1.20", days(5), days(9))),                # 12: overlaps the running markdown
+        row(ref, codes[8] + "X", promo=("1.20", days(3), "")),            # 13: markdown without an end
     ]
     j = upload(w, imp, csv_bytes(file_rows))
     assert j["status"] == "invalid", j
-    assert j["counts"] == {"create": 1, "update": 0, "unchanged": 0, "error": 9}
-    assert j["total_rows"] == 10 and j["processed_rows"] == 10
+    assert j["counts"] == {"create": 1, "update": 0, "unchanged": 0, "error": 11}
+    assert j["total_rows"] == 12 and j["processed_rows"] == 12
     errors = {r["row_no"]: r["errors"] for r in rows(w, imp, j["id"], "error")}
     codes_by_row = {n: {e["code"] for e in errs} for n, errs in errors.items()}
     assert codes_by_row == {
@@ -273,7 +284,10 @@ def test_every_bad_row_is_reported_and_nothing_is_written(w: World, imp: Client,
         4: {"catalog.barcode.duplicate"}, 5: {"catalog.barcode.check_digit"}, 6: {"catalog.category.unknown"},
         7: {"catalog.price.not_positive"}, 8: {"catalog.price.invalid"},
         9: {"catalog.price.member_above_standard"}, 11: {"imports.duplicate_code"},
+        12: {"catalog.price.overlap"}, 13: {"catalog.price.temporary"},
     }
+    assert errors[12][0]["column"] == "促销开始" and "¥1.50" in errors[12][0]["message"]
+    assert errors[13][0]["column"] == "促销结束"
     e4 = errors[4][0]
     assert (e4["column"], e4["field"], e4["value"]) == ("条码", "barcodes", taken)
     assert owner in e4["message"]
@@ -330,9 +344,10 @@ def outbox(db: Database, job_id: str) -> list[dict[str, Any]]:
 def test_commit_preview_update_and_rollback(w: World, imp: Client, ref: Ref) -> None:
     a, b, c = code(), code(), code()
     bc_a, bc_b, bc_c, case_a = ean(), ean(), ean(), ean()
+    promo = ("2.50", days(1), days(3))  # a markdown from tomorrow through the day after next
     j1 = upload(w, imp, csv_bytes([row(ref, a, barcode=bc_a, pack="箱=24", pack_barcode=case_a, member="1.80"),
                                    row(ref, b, barcode=bc_b, name="农夫山泉 1.5L", price="4.00"),
-                                   row(ref, c, barcode=bc_c, name="百岁山 570ml", price="3.00")]))
+                                   row(ref, c, barcode=bc_c, name="百岁山 570ml", price="3.00", promo=promo)]))
     assert j1["counts"] == {"create": 3, "update": 0, "unchanged": 0, "error": 0}
     preview = rows(w, imp, j1["id"], "create")
     assert preview[0]["diff"]["name"] == [None, "农夫山泉 550ml"] and preview[0]["action"] == "create"
@@ -349,6 +364,10 @@ def test_commit_preview_update_and_rollback(w: World, imp: Client, ref: Ref) -> 
                                                               "code": case_a}]
     assert sorted((p["kind"], p["amount"], p["store_id"], p["import_job_id"]) for p in prices_of(w.db, a)) == [
         ("member", Decimal("1.80"), None, j1["id"]), ("standard", Decimal("2.00"), None, j1["id"])]
+    markdown = q(w.db, "select p.amount, p.starts_at::date as starts, p.ends_at::date as ends from price p"
+                       " join sku s on s.id = p.sku_id where s.code = %s and p.kind = 'temporary'", c)
+    assert markdown == [{"amount": Decimal("2.50"), "starts": date.today() + timedelta(days=1),
+                         "ends": date.today() + timedelta(days=4)}]
     events = outbox(w.db, j1["id"])
     assert sorted(e["aggregate_id"] for e in events) == sorted(got[k]["id"] for k in (a, b, c))
     assert all(set(e["payload"]) == {"sku_id", "changed_fields", "ts", "import_job_id"} for e in events)
@@ -362,7 +381,7 @@ def test_commit_preview_update_and_rollback(w: World, imp: Client, ref: Ref) -> 
     j2 = upload(w, imp, csv_bytes([row(ref, a, barcode=bc_a, name="农夫山泉 饮用天然水 550ml", pack="箱=24",
                                        pack_barcode=case_a, member="1.80"),
                                    row(ref, b, barcode=f"{bc_b};{bc_b2}", name="农夫山泉 1.5L", price="4.50"),
-                                   row(ref, c, barcode=bc_c, name="百岁山 570ml", price="3.00"),
+                                   row(ref, c, barcode=bc_c, name="百岁山 570ml", price="3.00", promo=promo),
                                    row(ref, d, barcode=bc_d, name="景田 560ml")]))
     assert j2["counts"] == {"create": 1, "update": 2, "unchanged": 1, "error": 0}, j2
     diffs = {r["key"]: r["diff"] for r in rows(w, imp, j2["id"], "update")}

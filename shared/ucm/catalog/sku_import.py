@@ -18,8 +18,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from functools import partial
 from typing import Any, NamedTuple
 
 from typing_extensions import LiteralString
@@ -31,6 +32,7 @@ from ucm.db import UnitOfWork
 from ucm.errors import conflict
 from ucm.imports.kinds import CellError, FieldSpec, Job, Outcome, Progress, RowIn, RowOut
 from ucm.text import normalize_code, to_half_width
+from ucm.times import SHANGHAI
 
 
 def _ean13(body: str) -> str:
@@ -59,12 +61,18 @@ FIELDS: tuple[FieldSpec, ...] = (
               _ean13("692116850926")),
     FieldSpec("standard_price", "标准价", False, ("售价", "零售价", "标准售价", "price", "retailprice"), "2.00"),
     FieldSpec("member_price", "会员价", False, ("会员售价", "memberprice"), "1.80"),
+    # A markdown (temporary price) for a period: all three or none.
+    FieldSpec("temporary_price", "促销价", False, ("特价", "促销售价", "promoprice", "temporaryprice"), ""),
+    FieldSpec("temporary_starts", "促销开始", False, ("促销开始时间", "特价开始", "promostart"), ""),
+    FieldSpec("temporary_ends", "促销结束", False, ("促销结束时间", "特价结束", "promoend"), ""),
 )
 LABELS = {f.field: f.label for f in FIELDS}
 MASTER = ("name", "short_name", "brand", "category", "unit", "is_weighed", "plu", "tax_rate", "origin",
           "shelf_life_days", "status")
 CODES = ("barcodes", "pack", "pack_barcode")
-PRICES = ("standard_price", "member_price")
+PRICES = ("standard_price", "member_price", "temporary_price")
+_PROMO = ("temporary_price", "temporary_starts", "temporary_ends")
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
 _SPLIT = re.compile(r"[;；,，、\n]+")  # not spaces: "690 1234 56789" is one code
 _PACK = re.compile(r"(.+?)\s*[=*×Xx]\s*([0-9.]+)")
 _CATEGORY_SPLIT = re.compile(r"\s*[/>\\]\s*")
@@ -101,6 +109,12 @@ where sku_id = any(string_to_array(%(ids)s, chr(31))) and status = 'active' and 
   and tier is null
   and starts_at <= now() and (store_id is null or store_id = %(store)s)
 order by sku_id, kind, coalesce(store_id, ''), starts_at desc
+"""
+# Markdowns running or to come at the job's price list (store, or HQ-wide), to refuse overlaps.
+_TEMPORARY: LiteralString = """
+select sku_id, amount, starts_at, ends_at from price
+where sku_id = any(string_to_array(%(ids)s, chr(31))) and kind = 'temporary' and status = 'active' and tier is null
+  and coalesce(store_id, '') = coalesce(%(store)s, '') and ends_at > now()
 """
 _GUARD: LiteralString = """
 select max_down_pct, max_up_pct from price_guard where store_id = %s or store_id is null
@@ -139,6 +153,7 @@ class Ref:
     plu_owner: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     prices: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (sku id, kind) → amount in force
     hq_prices: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    markdowns: dict[str, list[tuple[Decimal, datetime, datetime]]] = field(default_factory=dict)  # sku id → …
 
 
 def _load_static(uow: UnitOfWork, job: Job) -> Static:
@@ -186,6 +201,8 @@ def _load(uow: UnitOfWork, job: Job, static: Static, codes: Iterable[str], all_b
                 ref.prices.setdefault(key, r["amount"])
             else:
                 ref.prices[key] = r["amount"]  # the store's own price wins over HQ's
+        for r in uow.all(_TEMPORARY, {"ids": ids, "store": job.store_id}):
+            ref.markdowns.setdefault(r["sku_id"], []).append((r["amount"], r["starts_at"], r["ends_at"]))
     for r in uow.all(_BARCODE_OWNERS, (_keys(all_barcodes),)):
         ref.barcode_owner[r["code"]] = (r["sku_code"], r["store_id"])
     plu_keys = _keys(plus)
@@ -252,6 +269,35 @@ def _parse_pack(text: str) -> tuple[str, Decimal]:
     return m.group(1).strip(), rules.parse_quantity(m.group(2))
 
 
+def _parse_time(text: str, *, end: bool = False) -> datetime:
+    """``2026-12-01 08:00`` (Shanghai time when no offset); a bare date is the start of that day,
+    or as an end, the end of it (促销结束 2026-12-07 runs through the 7th)."""
+    t = rules.clean(text).replace("/", "-")
+    try:
+        if len(t) <= 10:
+            day = datetime.strptime(t, "%Y-%m-%d")
+            value = day + timedelta(days=1) if end else day
+        else:
+            value = datetime.fromisoformat(t) if "+" in t[10:] or t.endswith("Z") else _strptime(t)
+    except ValueError:
+        raise RuleError("catalog.price.time", "时间格式为 2026-12-01 或 2026-12-01 08:00") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI)
+
+
+def _strptime(t: str) -> datetime:
+    for f in _TIME_FORMATS:
+        try:
+            return datetime.strptime(t, f)
+        except ValueError:
+            continue
+    raise ValueError(t)
+
+
+def _markdown_text(m: tuple[Decimal, datetime, datetime]) -> str:
+    start, end = m[1].astimezone(SHANGHAI), m[2].astimezone(SHANGHAI)
+    return f"¥{m[0]:.2f} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M}"
+
+
 def _shelf_life(text: str) -> int | None:
     return rules.parse_int(text, code=_SHELF, message=_SHELF_MESSAGE)
 
@@ -269,7 +315,9 @@ class SkuImport:
     def _parsers() -> dict[str, _Memo]:
         return {"is_weighed": _Memo(rules.parse_bool), "tax_rate": _Memo(rules.parse_tax_rate),
                 "status": _Memo(rules.parse_status), "standard_price": _Memo(rules.parse_money),
-                "member_price": _Memo(rules.parse_money), "shelf_life_days": _Memo(_shelf_life),
+                "member_price": _Memo(rules.parse_money), "temporary_price": _Memo(rules.parse_money),
+                "temporary_starts": _Memo(_parse_time), "temporary_ends": _Memo(partial(_parse_time, end=True)),
+                "shelf_life_days": _Memo(_shelf_life),
                 "pack": _Memo(_parse_pack), "plu": _Memo(rules.parse_plu), "unit": _Memo(rules.clean),
                 "origin": _Memo(rules.clean), "brand": _Memo(rules.clean), "category": _Memo(rules.clean)}
 
@@ -325,6 +373,36 @@ class SkuImport:
             if "pack" not in p.values and not any(e.field == "pack" for e in p.errors):
                 err("pack_barcode", "catalog.pack.missing", "填写箱条码时须同时填写箱规，例如 箱=24")
         return p
+
+    @staticmethod
+    def _markdown(v: dict[str, Any], errors: list[CellError], err: Callable[[str, str, str], None],
+                  running: list[tuple[Decimal, datetime, datetime]]) -> tuple[Decimal, datetime, datetime] | None:
+        """The row's markdown (price, start, end), checked against the SKU's other markdowns of
+        the same price list: they must not overlap (the same one again is no change)."""
+        given = [f for f in _PROMO if f in v]
+        if not given:
+            return None
+        if any(e.field in _PROMO for e in errors):
+            return None  # a cell did not parse; reported already
+        if len(given) < len(_PROMO):
+            missing = next(f for f in _PROMO if f not in v)
+            err(missing, "catalog.price.temporary", "促销价、促销开始、促销结束须一起填写")
+            return None
+        promo: tuple[Decimal, datetime, datetime] = (v["temporary_price"], v["temporary_starts"], v["temporary_ends"])
+        if promo[2] <= promo[1]:
+            err("temporary_ends", "catalog.price.temporary", "促销结束时间须晚于开始时间")
+            return None
+        if promo[2] <= datetime.now(timezone.utc):
+            err("temporary_ends", "catalog.price.temporary", "促销结束时间已过")
+            return None
+        if promo in running:
+            return promo
+        for other in running:
+            if other[1] < promo[2] and promo[1] < other[2]:
+                err("temporary_starts", "catalog.price.overlap",
+                    f"与已有促销 {_markdown_text(other)} 时间重叠，同一商品的促销不能重叠")
+                return None
+        return promo
 
     @staticmethod
     def _file_keys(rows: Iterator[RowIn]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
@@ -486,6 +564,7 @@ class SkuImport:
                 f"会员价 {mem_new:.2f} 不能高于标准价 {std_after:.2f}")
         if mem_new is not None and std_after is None:
             err("standard_price", "catalog.price.standard_missing", "填写会员价时须有标准价")
+        promo = self._markdown(v, errors, err, ref.markdowns.get(sku_id or "", []))
         if ref.static.guard is not None and sku_id and std_new is not None:
             hq = ref.hq_prices.get((sku_id, "standard"))
             if hq is not None:
@@ -505,6 +584,8 @@ class SkuImport:
             "pack": {"name": v["pack"][0], "quantity": str(v["pack"][1])} if "pack" in v else None,
             "pack_barcode": {"code": p.pack_barcode.code, "kind": p.pack_barcode.kind} if p.pack_barcode else None,
             "standard_price": _money(std_new), "member_price": _money(mem_new),
+            "temporary": None if promo is None else {"amount": _money(promo[0]), "starts_at": promo[1].isoformat(),
+                                                     "ends_at": promo[2].isoformat()},
         }
         new = {
             "name": s.name, "short_name": s.short_name, "brand": brand_name, "category": data["category_path"],
@@ -551,6 +632,8 @@ class SkuImport:
             diff["standard_price"] = [_money(std_now), _money(std_new)]
         if mem_new is not None and mem_new != mem_now:
             diff["member_price"] = [_money(mem_now), _money(mem_new)]
+        if promo is not None and promo not in ref.markdowns.get(sku_id or "", []):
+            diff["temporary_price"] = [None, _markdown_text(promo)]
         data["master"] = any(f in MASTER for f in diff) and cur is not None
         data["codes"] = any(f in CODES for f in diff) and cur is not None
         if errors:
@@ -589,7 +672,7 @@ class SkuImport:
         taken = uow.one(_BARCODES_TAKEN)
         if taken and taken["code"]:
             raise conflict("imports.conflict", f"条码 {taken['code']} 已被其他商品占用，请重新校验后再提交")
-        prices = uow.execute(_INSERT_PRICES, p).rowcount
+        prices = uow.execute(_INSERT_PRICES, p).rowcount + uow.execute(_INSERT_MARKDOWNS, p).rowcount
         uow.execute(_AUDIT_SKUS, p)
         ts = p["now"].isoformat()
         uow.emit_many(topics.SKU_UPDATED, [
@@ -736,6 +819,13 @@ from imp i
 cross join lateral (values ('standard', i.diff->'standard_price'->>1), ('member', i.diff->'member_price'->>1))
     as k(kind, amount)
 where k.amount is not null
+"""
+_INSERT_MARKDOWNS: LiteralString = """
+insert into price (sku_id, store_id, kind, amount, starts_at, ends_at, note, import_job_id, created_by)
+select i.sku_id, %(store)s, 'temporary', (i.data->'temporary'->>'amount')::numeric,
+       (i.data->'temporary'->>'starts_at')::timestamptz, (i.data->'temporary'->>'ends_at')::timestamptz,
+       '文件导入', %(job)s, %(actor)s
+from imp i where i.diff ? 'temporary_price'
 """
 _AUDIT_SKUS: LiteralString = """
 insert into audit_log (actor, action, target_type, target_id, store_id, before, after, request_id, source_ip)

@@ -323,6 +323,10 @@ def _long_step(db: Database, job: Mapping[str, Any], back_to: str) -> Iterator[N
         _move(db, job["id"], back_to, "提交时发现编码或条码已被其他商品占用，请重新校验")
         raise conflict("imports.conflict", "编码或条码已被其他商品占用，请重新校验后再提交",
                        str(exc.diag.message_detail or "")) from exc
+    except psycopg.errors.ExclusionViolation as exc:
+        _move(db, job["id"], back_to, "提交时发现促销时间与刚设置的促销重叠，请重新校验")
+        raise conflict("imports.conflict", "促销时间与刚设置的促销重叠，请重新校验后再提交",
+                       str(exc.diag.message_detail or "")) from exc
     except BaseException:
         _move(db, job["id"], back_to, "执行失败，未写入任何数据，请稍后重试")
         raise
