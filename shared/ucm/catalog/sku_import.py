@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
+from psycopg.rows import tuple_row
 from typing_extensions import LiteralString
 
 from ucm import context, topics
@@ -138,6 +139,15 @@ class Static:
     category_path: dict[str, str] = field(default_factory=dict)  # id → path text
     brands: dict[str, tuple[str, str]] = field(default_factory=dict)  # key → (id, name)
     guard: tuple[Decimal, Decimal] | None = None  # store jobs: (max down %, max up %)
+    _seen: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+
+    def category(self, text: str) -> tuple[str, str] | None:
+        """(id, path) of a category given by code, full path (饮料/碳酸饮料 or 饮料 > 碳酸饮料) or
+        unique name; the same few texts recur on every row, so each is looked up once."""
+        if text not in self._seen:
+            key = "/".join(_CATEGORY_SPLIT.split(to_half_width(text).strip())).lower()
+            self._seen[text] = self.categories.get(key)
+        return self._seen[text]
 
 
 @dataclass
@@ -187,29 +197,34 @@ def _load(uow: UnitOfWork, job: Job, static: Static, codes: Iterable[str], all_b
         ref.existing[r["code"]] = r
     ids = _keys(r["id"] for r in ref.existing.values())
     if ids:
-        for r in uow.all(_PACKS, (ids,)):
-            ref.packs.setdefault(r["sku_id"], {})[r["name"]] = r["quantity"]
-        for r in uow.all(_BARCODES, (ids,)):
-            if r["pack_name"] is None:
-                ref.base_codes.setdefault(r["sku_id"], []).append(r["code"])
+        for sku_id, name, quantity in _tuples(uow, _PACKS, (ids,)):
+            ref.packs.setdefault(sku_id, {})[name] = quantity
+        for code, sku_id, pack_name in _tuples(uow, _BARCODES, (ids,)):
+            if pack_name is None:
+                ref.base_codes.setdefault(sku_id, []).append(code)
             else:
-                ref.pack_codes.setdefault(r["sku_id"], {}).setdefault(r["pack_name"], []).append(r["code"])
-        for r in uow.all(_PRICES, {"ids": ids, "store": job.store_id}):
-            key = (r["sku_id"], r["kind"])
-            if r["store_id"] is None:
-                ref.hq_prices[key] = r["amount"]
-                ref.prices.setdefault(key, r["amount"])
+                ref.pack_codes.setdefault(sku_id, {}).setdefault(pack_name, []).append(code)
+        for sku_id, kind, store_id, amount in _tuples(uow, _PRICES, {"ids": ids, "store": job.store_id}):
+            if store_id is None:
+                ref.hq_prices[(sku_id, kind)] = amount
+                ref.prices.setdefault((sku_id, kind), amount)
             else:
-                ref.prices[key] = r["amount"]  # the store's own price wins over HQ's
-        for r in uow.all(_TEMPORARY, {"ids": ids, "store": job.store_id}):
-            ref.markdowns.setdefault(r["sku_id"], []).append((r["amount"], r["starts_at"], r["ends_at"]))
-    for r in uow.all(_BARCODE_OWNERS, (_keys(all_barcodes),)):
-        ref.barcode_owner[r["code"]] = (r["sku_code"], r["store_id"])
+                ref.prices[(sku_id, kind)] = amount  # the store's own price wins over HQ's
+        for sku_id, amount, starts_at, ends_at in _tuples(uow, _TEMPORARY, {"ids": ids, "store": job.store_id}):
+            ref.markdowns.setdefault(sku_id, []).append((amount, starts_at, ends_at))
+    for code, sku_code, store_id in _tuples(uow, _BARCODE_OWNERS, (_keys(all_barcodes),)):
+        ref.barcode_owner[code] = (sku_code, store_id)
     plu_keys = _keys(plus)
     if plu_keys:
-        for r in uow.all(_PLU_OWNERS, (plu_keys,)):
-            ref.plu_owner[r["plu"]] = (r["code"], r["store_id"])
+        for plu, code, store_id in _tuples(uow, _PLU_OWNERS, (plu_keys,)):
+            ref.plu_owner[plu] = (code, store_id)
     return ref
+
+
+def _tuples(uow: UnitOfWork, query: LiteralString, params: Any) -> list[tuple[Any, ...]]:
+    """Rows as plain tuples: a dict per row is measurable over 100,000 SKUs' barcodes and prices."""
+    with uow.conn.cursor(row_factory=tuple_row) as cur:
+        return cur.execute(query, params).fetchall()
 
 
 # --- validation -------------------------------------------------------------------------------------
@@ -254,6 +269,7 @@ class _Refused(NamedTuple):
 _MISSING = object()
 
 
+@lru_cache(maxsize=8192)  # a file holds a few thousand distinct prices, formatted over and over
 def _money(s: Decimal | None) -> str | None:
     return None if s is None else f"{s:.2f}"
 
@@ -498,8 +514,7 @@ class SkuImport:
                 brand_id, brand_name = b
         category_id: str | None = cur["category_id"] if cur else None
         if "category" in v:
-            key = "/".join(_CATEGORY_SPLIT.split(to_half_width(v["category"]).strip())).lower()
-            c = ref.static.categories.get(key)
+            c = ref.static.category(v["category"])
             if c is None:
                 err("category", "catalog.category.unknown",
                     f"类目 {v['category']} 不存在（可填类目编码或完整路径，如 饮料/碳酸饮料）")
