@@ -212,8 +212,19 @@ def _load(uow: UnitOfWork, job: Job, static: Static, codes: Iterable[str], all_b
                 ref.prices[(sku_id, kind)] = amount  # the store's own price wins over HQ's
         for sku_id, amount, starts_at, ends_at in _tuples(uow, _TEMPORARY, {"ids": ids, "store": job.store_id}):
             ref.markdowns.setdefault(sku_id, []).append((amount, starts_at, ends_at))
-    for code, sku_code, store_id in _tuples(uow, _BARCODE_OWNERS, (_keys(all_barcodes),)):
-        ref.barcode_owner[code] = (sku_code, store_id)
+    # Owners of the file's barcodes: the existing SKUs' own are known now; ask only for the rest.
+    by_id = {r["id"]: (r["code"], r["store_id"]) for r in ref.existing.values()}
+    for sku_id, codes_of in ref.base_codes.items():
+        for code in codes_of:
+            ref.barcode_owner[code] = by_id[sku_id]
+    for sku_id, packs in ref.pack_codes.items():
+        for codes_of in packs.values():
+            for code in codes_of:
+                ref.barcode_owner[code] = by_id[sku_id]
+    rest = _keys(c for c in all_barcodes if c not in ref.barcode_owner)
+    if rest:
+        for code, sku_code, store_id in _tuples(uow, _BARCODE_OWNERS, (rest,)):
+            ref.barcode_owner[code] = (sku_code, store_id)
     plu_keys = _keys(plus)
     if plu_keys:
         for plu, code, store_id in _tuples(uow, _PLU_OWNERS, (plu_keys,)):
