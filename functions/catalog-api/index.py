@@ -226,7 +226,8 @@ class GuardIn(In):
 @app.route("/catalog/price", methods=["GET"], summary="某时某店某会员等级的价格及其规则", tags=["prices"])
 def price_at(sku_id: str, store_id: str | None = None, at: datetime | None = None, tier: str | None = None,
              who: Principal = require("catalog.price.read")) -> dict[str, Any]:
-    return prices.price_at(container().db, sku_id, store_id, aware(at), tier)
+    c = container()
+    return prices.price_at(c.db, c.cache, sku_id, store_id, aware(at), tier)
 
 
 @app.route("/catalog/sku/{sku_id}/prices", methods=["GET"], summary="价格时间线", tags=["prices"])
@@ -240,13 +241,15 @@ def price_timeline(sku_id: str, store_id: str | None = None,
 def add_price(sku_id: str, body: PriceIn, who: Principal = require("catalog.price.write")) -> dict[str, Any]:
     p = prices.PriceInput(body.store_id, body.kind, body.amount, body.tier, aware(body.starts_at),
                           aware(body.ends_at), body.note or "")
-    return prices.add_price(container().db, who, sku_id, p)
+    c = container()
+    return prices.add_price(c.db, c.cache, who, sku_id, p)
 
 
 @app.route("/catalog/prices/{price_id}/cancel", methods=["POST"], summary="取消预约调价 / 提前结束临时价",
            tags=["prices"])
 def cancel_price(price_id: str, who: Principal = require("catalog.price.write")) -> dict[str, Any]:
-    return prices.cancel_price(container().db, who, price_id)
+    c = container()
+    return prices.cancel_price(c.db, c.cache, who, price_id)
 
 
 @app.route("/catalog/price-guards", methods=["GET"], summary="门店调价范围", tags=["prices"])

@@ -84,7 +84,7 @@ def _seed_catalog(c: Container) -> None:
     evening = datetime.now(SHANGHAI).replace(hour=19, minute=0, second=0, microsecond=0)
     if evening < datetime.now(SHANGHAI):
         evening += timedelta(days=1)
-    prices.add_price(c.db, _SYSTEM, created["200002"], prices.PriceInput(
+    prices.add_price(c.db, c.cache, _SYSTEM, created["200002"], prices.PriceInput(
         stores["S001"], "temporary", "4.98", starts_at=evening, ends_at=evening + timedelta(hours=3),
         note="晚间生鲜折扣"))
     log.info("demo data: catalog created", extra={"fields": {"skus": len(created)}})

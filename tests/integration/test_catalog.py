@@ -402,3 +402,52 @@ def test_demo_catalog_is_seeded_once_with_tonights_markdown(w: World) -> None:
     got = w.call("GET", "/catalog/price", w.admin_user,
                  query={"sku_id": banana["id"], "store_id": s001["id"], "at": inside.isoformat()}).json()
     assert got["amount"] == "4.98" and got["rule"] == "temporary"
+
+
+def test_cached_price_sheet_agrees_with_the_database_rule(w: World, ref: dict[str, str]) -> None:
+    """The price now or later comes from the cached sheet (Python), the past from SQL: the same
+    rule, checked on one timeline with store and HQ rows, tiers, schedules and markdowns."""
+    from ucm import context
+    from ucm.catalog import prices, sql
+
+    s = create(w, ref, member_price="3.30")  # HQ standard 3.50, HQ member (all members) 3.30
+    now = datetime.now(timezone.utc)
+    path = f"/catalog/sku/{s['id']}/prices"
+    plan = [
+        {"store_id": w.store_a, "kind": "standard", "amount": "3.40", "starts_at": at(now + timedelta(hours=1))},
+        {"kind": "standard", "amount": "3.60", "starts_at": at(now + timedelta(hours=2))},
+        {"store_id": w.store_a, "kind": "member", "tier": "gold", "amount": "3.00",
+         "starts_at": at(now + timedelta(hours=3))},
+        {"kind": "temporary", "amount": "2.50", "starts_at": at(now + timedelta(hours=4)),
+         "ends_at": at(now + timedelta(hours=5))},
+        {"store_id": w.store_a, "kind": "temporary", "amount": "3.10", "starts_at": at(now + timedelta(hours=6)),
+         "ends_at": at(now + timedelta(hours=7))},
+    ]
+    for body in plan:
+        r = w.call("POST", path, w.admin_user, body)
+        assert r.status_code == 201, r.text
+    checked = 0
+    with context.use(context.system("test")):
+        sheet = prices._price_sheet(w.db, None, s["id"], now)
+        for minutes in range(0, 8 * 60, 20):
+            when = now + timedelta(minutes=minutes, seconds=1)
+            for store in (None, w.store_a, w.store_b):
+                for tier in (None, "gold", "silver"):
+                    with w.db.transaction() as uow:
+                        rows = uow.all(sql.EFFECTIVE_PRICES, {"ids": [s["id"]], "store": store, "at": when,
+                                                              "tier": tier})
+                    from_sql = prices._effective(rows[0], store, when, tier)
+                    from_sheet = prices.resolve(sheet["rows"], s["id"], store, when, tier)
+                    assert from_sql is not None and from_sheet is not None
+                    assert (from_sheet["amount"], from_sheet["rule"], from_sheet["price_id"]) == \
+                        (from_sql["amount"], from_sql["rule"], from_sql["price_id"]), (minutes, store, tier)
+                    checked += 1
+    assert checked == 24 * 9
+    q = {"sku_id": s["id"], "store_id": w.store_a, "tier": "gold"}
+    first = w.call("GET", "/catalog/price", w.admin_user, query=q).json()  # loads and caches the sheet
+    assert (first["amount"], first["rule"]) == ("3.30", "member")
+    r = w.call("POST", path, w.admin_user, {"store_id": w.store_a, "kind": "temporary", "amount": "1.00",
+                                            "ends_at": at(now + timedelta(minutes=30))})
+    assert r.status_code == 201, r.text
+    after = w.call("GET", "/catalog/price", w.admin_user, query=q).json()  # the change dropped the sheet
+    assert (after["amount"], after["rule"]) == ("1.00", "temporary")

@@ -9,6 +9,7 @@ Rows are never rewritten: a change is a new row, a scheduled change can be cance
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -23,8 +24,10 @@ from ucm.db import Database, UnitOfWork
 from ucm.errors import FieldError, Problem, bad_request, conflict, not_found
 from ucm.identity.grants import hq_only
 from ucm.identity.principal import Principal
+from ucm.ports import Cache
 
 KINDS = ("standard", "member", "temporary")
+PRICE_CACHE_TTL_S = 600.0
 RULE_ORDER = {"temporary": 0, "member": 1, "standard": 2}  # on equal amounts, name the most specific
 
 
@@ -76,18 +79,87 @@ def effective_many(uow: UnitOfWork, sku_ids: list[str], store_id: str | None, at
     return out
 
 
-def price_at(db: Database, sku_id: str, store_id: str | None, at: datetime | None = None,
+def price_at(db: Database, cache: Cache | None, sku_id: str, store_id: str | None, at: datetime | None = None,
              tier: str | None = None) -> dict[str, Any]:
+    """The price now or later comes from the SKU's cached price sheet (dropped on every price
+    change); a moment in the past is answered by the database."""
     require_store(store_id)
-    when = at or _now()
-    with db.transaction() as uow:  # one round trip: the hot path of every price display
-        rows = uow.all(sql.EFFECTIVE_PRICES, {"ids": [sku_id], "store": store_id, "at": when, "tier": tier})
-    if not rows:
-        raise not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
-    found = _effective(rows[0], store_id, when, tier)
+    now = _now()
+    when = at or now
+    if when >= now:
+        sheet = _price_sheet(db, cache, sku_id, now)
+        if not context.current().scope.covers(sheet["sku_store_id"]):
+            raise not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
+        found = resolve(sheet["rows"], sku_id, store_id, when, tier)
+    else:
+        with db.transaction() as uow:  # one round trip
+            rows = uow.all(sql.EFFECTIVE_PRICES, {"ids": [sku_id], "store": store_id, "at": when, "tier": tier})
+        if not rows:
+            raise not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
+        found = _effective(rows[0], store_id, when, tier)
     if found is None:
         raise not_found("catalog.price.none", "该商品在此门店还没有标准价")
     return found
+
+
+# --- the cached price sheet ----------------------------------------------------------------------
+
+
+def price_cache_key(sku_id: str) -> str:
+    return f"prices:{sku_id}"
+
+
+def _price_sheet(db: Database, cache: Cache | None, sku_id: str, now: datetime) -> dict[str, Any]:
+    """All stores' rows that can be in force from now on. Loaded with the platform's scope so
+    that one cached sheet serves every caller; ``price_at`` checks the caller's scope."""
+    if cache is not None:
+        raw = cache.get(price_cache_key(sku_id))
+        if raw is not None:
+            sheet: dict[str, Any] = json.loads(raw)
+            for r in sheet["rows"]:
+                r["amount"] = Decimal(r["amount"])
+                r["starts_at"] = datetime.fromisoformat(r["starts_at"])
+                r["ends_at"] = datetime.fromisoformat(r["ends_at"]) if r["ends_at"] else None
+            return sheet
+    with db.transaction(context.system("catalog.prices", context.current().trace_id)) as uow:
+        rows = uow.all(sql.PRICE_SHEET, {"sku": sku_id, "now": now})
+    if not rows:
+        raise not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
+    sheet = {"sku_store_id": rows[0]["sku_store_id"],
+             "rows": [{k: r[k] for k in ("id", "store_id", "kind", "tier", "amount", "starts_at", "ends_at")}
+                      for r in rows if r["id"] is not None]}
+    if cache is not None:
+        cache.set(price_cache_key(sku_id), json.dumps(sheet, default=_json_value).encode(), PRICE_CACHE_TTL_S)
+    return sheet
+
+
+def _json_value(v: Any) -> str:
+    return v.isoformat() if isinstance(v, datetime) else str(v)
+
+
+def resolve(rows: list[dict[str, Any]], sku_id: str, store_id: str | None, at: datetime,
+            tier: str | None) -> dict[str, Any] | None:
+    """The rule of the module docstring over price rows (the same rule EFFECTIVE_PRICES applies
+    in SQL; a test holds the two together)."""
+
+    def pick(kind: str, ok: Any) -> dict[str, Any] | None:
+        found = [r for r in rows if r["kind"] == kind and r["starts_at"] <= at
+                 and (r["store_id"] is None or r["store_id"] == store_id) and ok(r)]
+        # The store's rows before HQ's, an exact tier before "all members", then the newest.
+        return min(found, key=lambda r: (r["store_id"] is None, r["tier"] is None, -r["starts_at"].timestamp()),
+                   default=None)
+
+    st = pick("standard", lambda r: True)
+    mb = pick("member", lambda r: r["tier"] is None or r["tier"] == tier) if tier is not None else None
+    tp = pick("temporary", lambda r: r["ends_at"] > at)
+    return _effective({
+        "sku_id": sku_id,
+        "standard_id": st and st["id"], "standard_amount": st and st["amount"], "standard_store": st and st["store_id"],
+        "member_id": mb and mb["id"], "member_amount": mb and mb["amount"], "member_store": mb and mb["store_id"],
+        "member_tier": mb and mb["tier"],
+        "temporary_id": tp and tp["id"], "temporary_amount": tp and tp["amount"],
+        "temporary_store": tp and tp["store_id"], "temporary_ends_at": tp and tp["ends_at"],
+    }, store_id, at, tier)
 
 
 # --- timeline -----------------------------------------------------------------------------------
@@ -221,7 +293,7 @@ def insert_price(uow: UnitOfWork, who: Principal, sku: dict[str, Any], p: PriceI
     return row
 
 
-def add_price(db: Database, who: Principal, sku_id: str, p: PriceInput) -> dict[str, Any]:
+def add_price(db: Database, cache: Cache | None, who: Principal, sku_id: str, p: PriceInput) -> dict[str, Any]:
     with db.transaction() as uow:
         sku = _visible_sku(uow, sku_id)
         row = insert_price(uow, who, sku, p)
@@ -229,11 +301,18 @@ def add_price(db: Database, who: Principal, sku_id: str, p: PriceInput) -> dict[
         uow.audit("catalog.price.create", "sku", sku_id, after=row, store_id=p.store_id)
         uow.emit(topics.SKU_UPDATED, sku_id, {"sku_id": sku_id, "changed_fields": ["prices"],
                                                "ts": _now().isoformat()}, store_id=p.store_id)
+    _forget(cache, sku_id)
     now = _now()
     return {**row, "state": "scheduled" if row["starts_at"] > now else "current"}
 
 
-def cancel_price(db: Database, who: Principal, price_id: str) -> dict[str, Any]:
+def _forget(cache: Cache | None, sku_id: str) -> None:
+    # At once for this caller; the sku.updated consumer does it for every instance.
+    if cache is not None:
+        cache.delete(price_cache_key(sku_id))
+
+
+def cancel_price(db: Database, cache: Cache | None, who: Principal, price_id: str) -> dict[str, Any]:
     """Cancel a change that has not started; end a running markdown now."""
     now = _now()
     with db.transaction() as uow:
@@ -256,6 +335,7 @@ def cancel_price(db: Database, who: Principal, price_id: str) -> dict[str, Any]:
         uow.audit("catalog.price.cancel", "sku", row["sku_id"], before=row, after=after, store_id=row["store_id"])
         uow.emit(topics.SKU_UPDATED, row["sku_id"], {"sku_id": row["sku_id"], "changed_fields": ["prices"],
                                                       "ts": now.isoformat()}, store_id=row["store_id"])
+    _forget(cache, row["sku_id"])
     return {**after, "state": state}
 
 

@@ -285,8 +285,9 @@ def _cache_key(sku_id: str) -> str:
 
 
 def forget_cached(cache: Cache | None, sku_ids: Sequence[str]) -> None:
+    """Drop the cached SKU and its price sheet."""
     if cache is not None and sku_ids:
-        cache.delete(*(_cache_key(i) for i in sku_ids))
+        cache.delete(*(_cache_key(i) for i in sku_ids), *(prices.price_cache_key(i) for i in sku_ids))
 
 
 def _visible(row: Mapping[str, Any]) -> bool:

@@ -250,3 +250,15 @@ update price set ends_at = now() where id = %s
 returning id, sku_id, store_id, kind, tier, amount, starts_at, ends_at, status, note, created_by, created_at
 """
 MEMBER_TIERS: LiteralString = "select code, name, rank from member_tier order by rank"
+# Everything that can be in force now or later for one SKU, in every store (the cached price
+# sheet): per (store, kind, tier) the row in force now and the scheduled ones; markdowns not over.
+PRICE_SHEET: LiteralString = """
+select s.store_id as sku_store_id, p.id, p.store_id, p.kind, p.tier, p.amount, p.starts_at, p.ends_at
+from sku s
+left join price p on p.sku_id = s.id and p.status = 'active' and (p.ends_at is null or p.ends_at > %(now)s)
+ and not exists (select 1 from price n
+                  where n.sku_id = p.sku_id and n.status = 'active' and n.kind = p.kind and p.kind <> 'temporary'
+                    and n.store_id is not distinct from p.store_id and n.tier is not distinct from p.tier
+                    and n.starts_at > p.starts_at and n.starts_at <= %(now)s)
+where s.id = %(sku)s
+"""
