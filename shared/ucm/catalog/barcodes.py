@@ -26,7 +26,9 @@ class BarcodeError(ValueError):
 
 def gtin_check_digit(body: str) -> str:
     """The GS1 mod-10 check digit of ``body`` (the code without its last digit)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    # Weights 3, 1, 3, … from the right; slicing keeps this fast for a 100,000-row import.
+    rev = body[::-1]
+    total = 3 * sum(map(int, rev[0::2])) + sum(map(int, rev[1::2]))
     return str((10 - total % 10) % 10)
 
 

@@ -44,7 +44,7 @@ def clean(text: Any) -> str:
     """A cell or field as text: half-width, trimmed, inner runs of spaces kept single."""
     if text is None:
         return ""
-    return re.sub(r"\s+", " ", to_half_width(str(text))).strip()
+    return " ".join(to_half_width(str(text)).split())
 
 
 def parse_code(raw: str) -> str:

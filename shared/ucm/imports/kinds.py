@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -13,6 +14,9 @@ from ucm.db import UnitOfWork
 from ucm.errors import bad_request
 
 Progress = Callable[[int, str], None]  # (rows done, what is happening) — reported to pollers
+# Opens another transaction (its own connection, the job's scope) for lookups that may run
+# beside the main one.
+Reader = Callable[[], AbstractContextManager[UnitOfWork]]
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,12 @@ class Kind(Protocol):
     fields: Sequence[FieldSpec]
 
     def validate(self, uow: UnitOfWork, job: Job, rows: Callable[[], Iterator[RowIn]],
-                 progress: Progress) -> Iterator[list[RowOut]]:
+                 progress: Progress, reader: Reader | None = None) -> Iterator[list[RowOut]]:
         """Every row's action, normalised data, field diff and errors (all of them, not the
         first), yielded chunk by chunk so that memory stays flat whatever the file's size.
         ``rows()`` produces the file's rows again from the top (a kind may pass over them twice,
-        e.g. to find duplicates across the whole file first)."""
+        e.g. to find duplicates across the whole file first). ``reader``, when given, may serve
+        read-only lookups beside ``uow``."""
         ...
 
     def commit(self, uow: UnitOfWork, job: Job, progress: Progress) -> Outcome:
