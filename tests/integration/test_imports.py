@@ -430,7 +430,7 @@ def test_rollback_refused_after_a_later_edit(w: World, imp: Client, ref: Ref) ->
 def test_commit_needs_the_current_version_and_a_ready_job(w: World, imp: Client, ref: Ref) -> None:
     j = upload(w, imp, csv_bytes([row(ref, code(), barcode=ean())]))
     r = call(w, imp, "POST", f"/imports/{j['id']}/commit", w.admin_user, {"version": j["version"] - 1})
-    assert r.status_code == 409 and r.json()["code"] == "common.stale"
+    assert r.status_code == 409 and r.json()["code"] == "common.version_conflict"
     r = call(w, imp, "POST", f"/imports/{j['id']}/cancel", w.admin_user)
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert rows(w, imp, j["id"]) == []

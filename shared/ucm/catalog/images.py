@@ -20,11 +20,13 @@ from typing import Any
 
 from ucm import topics
 from ucm.catalog import image_sql as sql
+from ucm.catalog import skus
 from ucm.catalog.skus import forget_cached
 from ucm.db import Database, UnitOfWork
 from ucm.errors import FieldError, Problem, bad_request, not_found
 from ucm.identity.principal import Principal, forbidden
 from ucm.ports import Cache, ObjectStore
+from ucm.uploads import PresignedUpload
 
 log = logging.getLogger(__name__)
 
@@ -79,22 +81,10 @@ def _sku(uow: UnitOfWork, sku_id: str, *, lock: bool = False) -> dict[str, Any]:
 
 
 def _check_write(who: Principal, sku: dict[str, Any]) -> None:
-    if sku["store_id"] is None and not who.all_stores:
-        raise Problem(403, "catalog.sku.hq_only", "总部商品的图片只能由总部维护")
-    if sku["store_id"] is not None and not who.all_stores and sku["store_id"] not in who.store_ids:
-        raise Problem(403, "catalog.sku.store_scope", "您只能维护自己门店的商品")
+    skus.check_write_scope(who, sku["store_id"])
 
 
 # --- presign -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PresignedUpload:
-    key: str
-    url: str
-    method: str
-    content_type: str
-    expires_at: datetime
 
 
 def presign_upload(db: Database, objects: ObjectStore, who: Principal, sku_id: str, filename: str,

@@ -106,7 +106,8 @@ def _check_refs(uow: UnitOfWork, s: SkuInput) -> None:
         raise Problem(422, "catalog.brand.unknown", "品牌不存在，请先在品牌页新建")
 
 
-def _check_write_scope(who: Principal, store_id: str | None) -> None:
+def check_write_scope(who: Principal, store_id: str | None) -> None:
+    """HQ-wide SKUs are HQ's to change; a store's local SKUs, its managers'."""
     if store_id is None and not who.all_stores:
         raise Problem(403, "catalog.sku.hq_only", "总部商品只能由总部维护；门店可新建本店自有商品")
     if store_id is not None and not who.all_stores and store_id not in who.store_ids:
@@ -149,7 +150,7 @@ def _unique_problem(exc: UniqueViolation) -> Problem:
 def create_sku(db: Database, objects: ObjectStore | None, who: Principal, body: Mapping[str, Any],
                idempotency_key: str | None = None) -> dict[str, Any]:
     s = parse_input(body)
-    _check_write_scope(who, s.store_id)
+    check_write_scope(who, s.store_id)
     with db.transaction() as uow:
         done = idempotency.recall(uow, idempotency_key, "catalog.sku.create", body)
         if done is not None:
@@ -186,7 +187,7 @@ def update_sku(db: Database, cache: Cache | None, objects: ObjectStore | None, w
         if s.store_id != before["store_id"]:
             fixed = FieldError("store_id", "catalog.sku.store_fixed", "商品的归属（总部或门店）不能修改")
             raise bad_request("catalog.sku.invalid", "商品信息有误，请检查标红的项", errors=[fixed])
-        _check_write_scope(who, before["store_id"])
+        check_write_scope(who, before["store_id"])
         _check_refs(uow, s)
         try:
             with uow.conn.transaction():
@@ -223,7 +224,7 @@ def batch_status(db: Database, cache: Cache | None, who: Principal, ids: Sequenc
         if missing:
             raise not_found("catalog.sku.not_found", "部分商品找不到，或您无权查看", f"{len(missing)} 个商品")
         for store_id in set(visible.values()):
-            _check_write_scope(who, store_id)
+            check_write_scope(who, store_id)
         rows = uow.all(sql.BATCH_STATUS, {"ids": wanted, "status": status})
         ts = _now().isoformat()
         for r in rows:

@@ -98,7 +98,7 @@ left join brand b on b.id = s.brand_id
 where s.id = any (%(ids)s::text[])
 """
 # The list without a search text: filters, then keyset order on code or updated_at.
-LIST_SKU_IDS: LiteralString = """
+_SKU_FILTERS: LiteralString = """
 select s.id, s.code, s.updated_at
 from sku s
 where (%(store)s::text is null or s.store_id is null or s.store_id = %(store)s)
@@ -107,19 +107,13 @@ where (%(store)s::text is null or s.store_id is null or s.store_id = %(store)s)
   and (%(category_path)s::text is null
        or s.category_id in (select id from category where path ^@ %(category_path)s))
   and (%(barcode)s::text is null or s.id in (select sku_id from barcode where code = %(barcode)s))
+"""
+LIST_SKU_IDS: LiteralString = _SKU_FILTERS + """
   and (%(after_code)s::text is null or s.code > %(after_code)s)
 order by s.code
 limit %(limit)s
 """
-LIST_SKU_IDS_RECENT: LiteralString = """
-select s.id, s.code, s.updated_at
-from sku s
-where (%(store)s::text is null or s.store_id is null or s.store_id = %(store)s)
-  and (%(status)s::text is null or s.status = %(status)s)
-  and (%(brand)s::text is null or s.brand_id = %(brand)s)
-  and (%(category_path)s::text is null
-       or s.category_id in (select id from category where path ^@ %(category_path)s))
-  and (%(barcode)s::text is null or s.id in (select sku_id from barcode where code = %(barcode)s))
+LIST_SKU_IDS_RECENT: LiteralString = _SKU_FILTERS + """
   and (%(after_at)s::timestamptz is null or (s.updated_at, s.id) < (%(after_at)s, %(after_id)s))
 order by s.updated_at desc, s.id desc
 limit %(limit)s

@@ -352,7 +352,7 @@ def _start(db: Database, who: Principal, job_id: str, from_: str, to: str, messa
                                     f"当前状态：{job['status']}")
             raise unprocessable("imports.not_committed", "只有已提交的导入才能撤销", f"当前状态：{job['status']}")
         if version is not None and version != job["version"]:
-            raise conflict("common.stale", "该导入任务已被他人更新，请刷新后重试")
+            raise conflict("common.version_conflict", "该导入任务已被他人更新，请刷新后重试")
         if job["store_id"] is None and not who.all_stores:
             raise Problem(403, "imports.hq_only", "总部导入需要总部权限")
         moved = uow.one(sql.MOVE, {"id": job_id, "to": to, "from": [from_], "message": message})

@@ -43,3 +43,31 @@ export default function CursorPager(p: CursorPagerProps) {
     </div>
   );
 }
+
+/** What a pager needs from a `useCursorList` list. */
+export interface PagedList {
+  pageIndex: number;
+  items: unknown[];
+  hasPrev: boolean;
+  hasNext: boolean;
+  loading: boolean;
+  prev: () => void;
+  next: () => void;
+  first: () => void;
+}
+
+/** The pager of a `useCursorList` list: `<CursorPager {...pagerProps(list, limit, setLimit)} />`. */
+export function pagerProps(list: PagedList, limit: number, onLimit: (n: number) => void): CursorPagerProps {
+  return {
+    pageIndex: list.pageIndex,
+    count: list.items.length,
+    hasPrev: list.hasPrev,
+    hasNext: list.hasNext,
+    loading: list.loading,
+    limit,
+    onPrev: list.prev,
+    onNext: list.next,
+    onFirst: list.first,
+    onLimit,
+  };
+}

@@ -3,7 +3,7 @@ import type { HTMLAttributes, ReactNode } from 'react';
 import { ProTable, type ProColumns } from '@ant-design/pro-components';
 import { Alert } from 'antd';
 import type { ExpandableConfig, TableRowSelection } from 'antd/es/table/interface';
-import CursorPager from './CursorPager';
+import CursorPager, { pagerProps } from './CursorPager';
 
 export interface ListState<T> {
   items: T[];
@@ -83,18 +83,7 @@ export default function ListTable<T extends object>(p: ListTableProps<T>) {
         footer={
           p.pager
             ? () => (
-                <CursorPager
-                  pageIndex={p.list.pageIndex}
-                  count={p.list.items.length}
-                  hasPrev={p.list.hasPrev}
-                  hasNext={p.list.hasNext}
-                  loading={p.list.loading}
-                  limit={p.pager!.limit}
-                  onPrev={p.list.prev}
-                  onNext={p.list.next}
-                  onFirst={p.list.first}
-                  onLimit={p.pager!.setLimit}
-                />
+                <CursorPager {...pagerProps(p.list, p.pager!.limit, p.pager!.setLimit)} />
               )
             : undefined
         }

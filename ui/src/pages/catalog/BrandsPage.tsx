@@ -43,7 +43,7 @@ function BrandModal({ brand, creating, onClose, onSaved, onRefresh }: { brand: B
       message.success(brand ? '已保存' : '已创建品牌');
       onSaved();
     } catch (err) {
-      if (isApiError(err) && err.status === 409 && ['common.stale', 'common.version_conflict'].includes(err.code)) setConflict(true);
+      if (isApiError(err) && err.status === 409 && err.code === 'common.version_conflict') setConflict(true);
       else setFormError(applyApiErrors(form, err, ['code', 'name']));
     } finally {
       setSubmitting(false);

@@ -87,7 +87,7 @@ function CategoryModal({
       message.success(mode === 'edit' ? '已保存' : '已创建类目');
       onSaved(saved);
     } catch (err) {
-      if (isApiError(err) && err.status === 409 && ['common.stale', 'common.version_conflict'].includes(err.code)) setConflict(true);
+      if (isApiError(err) && err.status === 409 && err.code === 'common.version_conflict') setConflict(true);
       else if (isApiError(err, 'catalog.category.cycle')) form.setFields([{ name: 'parent_id', errors: [err.problem.title] }]);
       else setFormError(applyApiErrors(form, err, ['code', 'name', 'parent_id', 'sort']));
     } finally {

@@ -42,7 +42,7 @@ const FIELDS = [
 
 const UNITS = ['个', '瓶', '罐', '盒', '袋', '包', '箱', '件', '支', '条', 'kg', '斤'];
 
-const conflictCodes = ['common.stale', 'common.version_conflict'];
+const conflictCodes = ['common.version_conflict'];
 
 /**
  * 新建商品 / 编辑商品: master fields, packs, barcodes (scanner: Enter adds the code), and on

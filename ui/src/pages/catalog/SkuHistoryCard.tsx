@@ -2,7 +2,7 @@ import { useCallback, useState } from 'react';
 import { Alert, Card, Table, Typography } from 'antd';
 import { skuHistory, type HistoryEntry } from '../../api/catalog';
 import AuditDiff from '../../components/AuditDiff';
-import CursorPager from '../../components/CursorPager';
+import CursorPager, { pagerProps } from '../../components/CursorPager';
 import { useCursorList } from '../../hooks/useCursorList';
 import { useActorNames } from '../../hooks/useRefData';
 import { formatDateTime } from '../../utils/format';
@@ -47,19 +47,7 @@ export default function SkuHistoryCard({ skuId, refreshKey }: { skuId: string; r
           },
         ]}
         footer={() => (
-          <CursorPager
-            pageIndex={list.pageIndex}
-            count={list.items.length}
-            hasPrev={list.hasPrev}
-            hasNext={list.hasNext}
-            loading={list.loading}
-            limit={limit}
-            onPrev={list.prev}
-            onNext={list.next}
-            onFirst={list.first}
-            onLimit={setLimit}
-            testId="history-pager"
-          />
+          <CursorPager {...pagerProps(list, limit, setLimit)} testId="history-pager" />
         )}
       />
     </Card>

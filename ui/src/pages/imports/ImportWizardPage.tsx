@@ -49,7 +49,7 @@ import {
   type SavedMapping,
 } from '../../api/imports';
 import { useAuth } from '../../auth/AuthContext';
-import CursorPager from '../../components/CursorPager';
+import CursorPager, { pagerProps } from '../../components/CursorPager';
 import { useAsync } from '../../hooks/useAsync';
 import { useCursorList } from '../../hooks/useCursorList';
 import { useStoreOptions } from '../../hooks/useRefData';
@@ -364,19 +364,7 @@ function ErrorsTable({ job }: { job: ImportJob }) {
           { title: '原因', dataIndex: 'message', render: (m: string) => <Typography.Text type="danger">{m}</Typography.Text> },
         ]}
         footer={() => (
-          <CursorPager
-            pageIndex={list.pageIndex}
-            count={list.items.length}
-            hasPrev={list.hasPrev}
-            hasNext={list.hasNext}
-            loading={list.loading}
-            limit={limit}
-            onPrev={list.prev}
-            onNext={list.next}
-            onFirst={list.first}
-            onLimit={setLimit}
-            testId="import-errors-pager"
-          />
+          <CursorPager {...pagerProps(list, limit, setLimit)} testId="import-errors-pager" />
         )}
       />
     </>
@@ -435,18 +423,7 @@ function PreviewRows({ job, action, labels }: { job: ImportJob; action: RowActio
               },
         ]}
         footer={() => (
-          <CursorPager
-            pageIndex={list.pageIndex}
-            count={list.items.length}
-            hasPrev={list.hasPrev}
-            hasNext={list.hasNext}
-            loading={list.loading}
-            limit={limit}
-            onPrev={list.prev}
-            onNext={list.next}
-            onFirst={list.first}
-            onLimit={setLimit}
-          />
+          <CursorPager {...pagerProps(list, limit, setLimit)} />
         )}
       />
     </>
