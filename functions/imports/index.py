@@ -4,7 +4,6 @@ docs/catalog-api.md, "Imports". Handlers only translate HTTP to ``ucm.imports`` 
 
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import quote
 
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +12,7 @@ from ucm.fc.app import FunctionApp
 from ucm.fc.events import OssRecord
 from ucm.identity.principal import Principal
 from ucm.imports import jobs
+from ucm.web import attachment
 from ucm.web_auth import require
 
 app = FunctionApp("imports", description="文件导入：上传、校验、预览、提交、撤销（OSS 触发解析）",
@@ -49,8 +49,7 @@ class UploadOut(BaseModel):
 
 
 def _file(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(content, media_type=media_type,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+    return Response(content, media_type=media_type, headers=attachment(filename))
 
 
 # Literal paths come before /imports/{job_id} so that "template" is never taken for an id.
