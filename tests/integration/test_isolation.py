@@ -115,6 +115,7 @@ class Ids:
     barcode_b: str = ""
     price_b: str = ""  # store B's own price of an HQ-wide SKU
     sku_hq: str = ""  # an HQ-wide SKU: visible to all, but B's rows on it are not
+    move_b: str = ""  # a stock move of store B (its ledger rows and balance on sku_hq)
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +129,7 @@ def b_side(w: World) -> Ids:
                   {**body, "address": "B 店新址", "version": s["version"]}).status_code == 200
     ids = Ids(w.store_b, user["id"], user["roles"][0]["binding_id"])
     _catalog_b_side(w, ids)
+    _inventory_b_side(w, ids)
     return ids
 
 
@@ -151,6 +153,16 @@ def _catalog_b_side(w: World, ids: Ids) -> None:
                    {"store_id": ids.store_b, "max_down_pct": "10", "max_up_pct": "10"})
     assert guard.status_code == 200, guard.text
     ids.sku_hq, ids.sku_b, ids.price_b = hq.json()["id"], local.json()["id"], price.json()["id"]
+
+
+def _inventory_b_side(w: World, ids: Ids) -> None:
+    r = w.call("POST", "/inventory/move", w.admin_user, {
+        "store_id": ids.store_b, "reason": "purchase_receipt", "idempotency_key": uuid.uuid4().hex,
+        "lines": [{"sku_id": ids.sku_hq, "quantity": 5}, {"sku_id": ids.sku_b, "quantity": 3}]})
+    assert r.status_code == 200, r.text
+    ids.move_b = r.json()["move_id"]
+    seen = w.call("GET", "/inventory/ledger", w.admin_user, query={"store_id": ids.store_b}).json()["items"]
+    assert {x["move_id"] for x in seen} == {ids.move_b}  # the checks below would otherwise pass vacuously
 
 
 # Callers scoped to store A (or to region A, which holds A and A2 but not B).
@@ -184,7 +196,7 @@ Check = Callable[[World, Ids, str], None]
 
 def no_b_in(text: str, ids: Ids) -> bool:
     return all(v not in text for v in (ids.store_b, ids.user_b, ids.binding_b, ids.sku_b, ids.barcode_b,
-                                       ids.price_b) if v)
+                                       ids.price_b, ids.move_b) if v)
 
 
 def lists_without_b(path: str, query: dict[str, str] | None = None) -> Check:
@@ -432,6 +444,30 @@ def test_store_b_image_still_there(w: World, b_side: Ids, callers: dict[str, str
 
 
 # Exports go through the same gate: each CSV as a scoped caller downloads it.
+# inventory: store B's balances, ledger, ATS and past stock are out of reach (404 when named,
+# absent from lists); moving stock in B or setting its policy is refused without naming it.
+MATRIX.update({
+    ("POST", "/inventory/move"): hidden("POST", "/inventory/move", {
+        "store_id": "{store}", "reason": "purchase_receipt", "idempotency_key": "iso-b",
+        "lines": [{"sku_id": "{sku_hq}", "quantity": 1}]}),
+    ("GET", "/inventory/stock"): lists_without_b("/inventory/stock", {"limit": "500"}),
+    ("GET", "/inventory/ats"): hidden("GET", "/inventory/ats", query={"store_id": "{store}", "sku_id": "{sku_hq}"}),
+    ("GET", "/inventory/ledger"): hidden("GET", "/inventory/ledger", query={"store_id": "{store}"}),
+    ("GET", "/inventory/stock-as-of"): hidden("GET", "/inventory/stock-as-of",
+                                              query={"store_id": "{store}", "at": "2100-01-01T00:00:00"}),
+    ("PUT", "/inventory/policy"): hidden("PUT", "/inventory/policy", {"store_id": "{store}",
+                                                                      "negative_stock": "allow"}),
+})
+
+
+def test_inventory_of_b_is_hidden_by_store_filter(w: World, b_side: Ids, callers: dict[str, str]) -> None:
+    """Naming store B in the stock list is a 404, like any object outside the scope."""
+    for role in ("store_manager", "area_manager", "finance", "bi_viewer"):
+        r = send(w, callers[role], "GET", "/inventory/stock", query={"store_id": b_side.store_b})
+        assert r.status_code == 404 and no_b_in(r.text, b_side), r.text
+    assert b_side.store_b in w.call("GET", "/inventory/stock", w.admin_user, query={"store_id": b_side.store_b}).text
+
+
 EXPORTS = [("/system/audit", {"format": "csv"}), ("/catalog/sku", {"format": "csv", "limit": "500"})]
 
 

@@ -1,0 +1,1 @@
+"""Inventory (issue 5): the stock ledger, balances, moves and available-to-sell."""

@@ -1,0 +1,142 @@
+"""Reading stock: balances with ATS, available-to-sell for one store × SKU (cached), the
+ledger, stock as of a past moment (from the ledger alone) and the balance/ledger invariant."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ucm import context, pagination
+from ucm.db import Database
+from ucm.errors import not_found
+from ucm.inventory import sql
+from ucm.ports import Cache
+
+log = logging.getLogger(__name__)
+
+ATS_CACHE_TTL_S = 30.0  # a safety net only: every move drops its lines' keys after commit
+ZERO = Decimal(0)
+
+
+def qty_out(value: Decimal, weighed: bool) -> str | int:
+    """Quantities leave as decimal strings when the unit allows fractions (kg), integers otherwise."""
+    return str(value.quantize(Decimal("0.001"))) if weighed else int(value)
+
+
+def ats_cache_key(store_id: str, sku_id: str) -> str:
+    return f"ats:{store_id}:{sku_id}"
+
+
+def _require_store(store_id: str | None) -> str:
+    if not store_id or not context.current().scope.covers(store_id):
+        raise not_found("system.store.not_found", "找不到该门店，或您无权查看")
+    return store_id
+
+
+def _present(r: dict[str, Any]) -> dict[str, Any]:
+    w = bool(r["is_weighed"])
+    on_hand, reserved, in_transit = (r[k] if r[k] is not None else ZERO for k in ("on_hand", "reserved", "in_transit"))
+    keep = ("store_id", "sku_id", "sku_code", "sku_name", "unit", "updated_at")
+    out: dict[str, Any] = {k: r[k] for k in keep if k in r}
+    out.update({"is_weighed": w, "on_hand": qty_out(on_hand, w), "reserved": qty_out(reserved, w),
+                "in_transit": qty_out(in_transit, w), "ats": qty_out(on_hand - reserved + in_transit, w)})
+    return out
+
+
+def ats(db: Database, cache: Cache | None, store_id: str, sku_id: str) -> dict[str, Any]:
+    """ATS = on hand − reserved + in transit (plan §9.2) for one store × SKU, from the cache
+    (scope checked before it is read) or the database."""
+    _require_store(store_id)
+    key = ats_cache_key(store_id, sku_id)
+    if cache is not None:
+        raw = cache.get(key)
+        if raw is not None:
+            cached: dict[str, Any] = json.loads(raw)
+            return cached
+    with db.transaction() as uow:
+        row = uow.one(sql.BALANCE, {"store": store_id, "sku": sku_id})
+        if row is None or uow.one("select 1 from store where id = %s", (store_id,)) is None:
+            raise not_found("inventory.stock.not_found", "找不到该门店的这个商品，或您无权查看")
+    out = _present({**row, "store_id": store_id, "sku_id": sku_id})
+    out.pop("updated_at", None)
+    if cache is not None:
+        cache.set(key, json.dumps(out, ensure_ascii=False).encode(), ATS_CACHE_TTL_S)
+    return out
+
+
+def list_stock(db: Database, store_id: str | None, sku_id: str | None, limit: int | None,
+               cursor: str | None) -> dict[str, Any]:
+    if store_id is not None:
+        _require_store(store_id)
+    n = pagination.check_limit(limit)
+    after = pagination.decode(cursor, 2)
+    with db.transaction() as uow:
+        rows = uow.all(sql.BALANCES, {"store": store_id, "sku": sku_id, "after_store": after[0] if after else None,
+                                      "after_sku": after[1] if after else None, "limit": n + 1})
+    page = pagination.page(rows, n, ("store_id", "sku_id"))
+    page["items"] = [_present(r) for r in page["items"]]
+    return page
+
+
+def ledger(db: Database, store_id: str, sku_id: str | None, start: datetime | None, end: datetime | None,
+           reason: str | None, limit: int | None, cursor: str | None) -> dict[str, Any]:
+    _require_store(store_id)
+    n = pagination.check_limit(limit)
+    after = pagination.decode(cursor, 1)
+    with db.transaction() as uow:
+        rows = uow.all(sql.LEDGER, {"store": store_id, "sku": sku_id, "reason": reason, "from": start, "to": end,
+                                    "before": int(after[0]) if after else None, "limit": n + 1})
+    page = pagination.page(rows, n, ("id",))
+    items = []
+    for r in page["items"]:
+        w = bool(r.pop("is_weighed"))
+        items.append({**r, "id": str(r["id"]), "is_weighed": w, "qty_delta": qty_out(r["qty_delta"], w),
+                      "on_hand_after": qty_out(r["on_hand_after"], w)})
+    page["items"] = items
+    return page
+
+
+def stock_as_of(db: Database, store_id: str, at: datetime, sku_id: str | None, limit: int | None,
+                cursor: str | None) -> dict[str, Any]:
+    """On hand per SKU of a store at ``at``: the sum of the ledger up to then (SKUs with ledger
+    rows; keyset pages by SKU id)."""
+    _require_store(store_id)
+    n = pagination.check_limit(limit)
+    after = pagination.decode(cursor, 1)
+    with db.transaction() as uow:
+        if uow.one("select 1 from store where id = %s", (store_id,)) is None:
+            raise not_found("system.store.not_found", "找不到该门店，或您无权查看")
+        rows = uow.all(sql.AS_OF, {"store": store_id, "at": at, "sku": sku_id, "after": after[0] if after else None,
+                                   "limit": n + 1})
+    page = pagination.page(rows, n, ("sku_id",))
+    page["items"] = [{"sku_id": r["sku_id"], "sku_code": r["sku_code"], "sku_name": r["sku_name"],
+                      "is_weighed": r["is_weighed"], "on_hand": qty_out(r["on_hand"], bool(r["is_weighed"]))}
+                     for r in page["items"]]
+    if sku_id is not None and not page["items"]:
+        page["items"] = [{"sku_id": sku_id, "on_hand": 0}]
+    return {"store_id": store_id, "at": at, **page}
+
+
+@dataclass(frozen=True)
+class Drift:
+    store_id: str
+    sku_id: str
+    balance: Decimal | None  # None: a ledger without a balance row
+    ledger_sum: Decimal
+
+
+def check_invariants(db: Database) -> list[Drift]:
+    """Every store × SKU whose balance differs from the sum of its ledger (empty: all agree).
+    Runs with the platform's scope: it checks every store."""
+    ctx = context.system("inventory.check", context.current().trace_id)
+    with db.transaction(ctx) as uow:
+        rows = uow.all(sql.DRIFT)
+    drift = [Drift(r["store_id"], r["sku_id"], r["balance"], r["ledger_sum"]) for r in rows]
+    for d in drift:
+        log.error("stock drift store=%s sku=%s balance=%s ledger_sum=%s", d.store_id, d.sku_id, d.balance,
+                  d.ledger_sum)
+    return drift
