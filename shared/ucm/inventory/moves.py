@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -139,48 +141,70 @@ def apply_move(db: Database, cache: Cache | None, who: Principal, store_id: str,
     skus = [s for s, _ in ordered]
     digest = _digest(store_id, reason, ordered, ref, reason_code, note)
     actor = context.current().actor
+    ts = datetime.now(timezone.utc).isoformat()
 
-    with db.transaction() as uow:
-        refs = uow.all(sql.MOVE_REFS, {"store": store_id, "skus": skus})
-        if not refs:
-            raise not_visible_store()
-        weighed = {r["sku_id"]: bool(r["is_weighed"]) for r in refs if r["sku_id"] is not None}
-        unknown = [s for s in skus if s not in weighed]
-        if unknown:
-            raise Problem(422, "inventory.sku.unknown", "商品不存在，或不属于该门店", ", ".join(unknown),
-                          [FieldError(f"lines[{skus.index(s)}].sku_id", "inventory.sku.unknown", "商品不存在")
-                           for s in unknown])
-        fractional = [s for s, q in ordered if not weighed[s] and q != q.to_integral_value()]
-        if fractional:
-            raise bad_request("inventory.quantity.fractional", "非称重商品的数量必须是整数", ", ".join(fractional),
-                              [FieldError(f"lines[{skus.index(s)}].quantity", "inventory.quantity.fractional",
-                                          "须为整数") for s in fractional])
-        claimed = uow.one(sql.CLAIM_MOVE, {"store": store_id, "key": key, "request": digest, "reason": reason,
-                                           "ref": ref, "actor": actor})
-        if claimed is None:
+    move_id = str(uuid.uuid4())
+    try:
+        with db.transaction() as uow:
+            # One round trip for the whole move: checks, claim, audit, events and the
+            # balance+ledger statement travel in one pipeline; the checks are judged afterwards and
+            # anything wrong rolls it all back. Prepared: the plans are made once per connection.
+            conn = uow.conn
+            with conn.pipeline():
+                refs_cur = conn.execute(sql.MOVE_REFS, {"store": store_id, "skus": skus}, prepare=True)
+                claim_cur = conn.execute(sql.CLAIM_MOVE, {"move": move_id, "store": store_id, "key": key,
+                                                          "request": digest, "reason": reason, "ref": ref,
+                                                          "actor": actor}, prepare=True)
+                uow.audit("inventory.move", "stock_move", move_id, store_id=store_id,
+                          after={"reason": reason, "ref": ref, "reason_code": reason_code, "note": note,
+                                 "lines": [{"sku_id": s, "qty_delta": str(q)} for s, q in ordered]})
+                uow.emit_many(topics.STOCK_MOVED, [
+                    (f"{store_id}:{s}", {"store_id": store_id, "sku_id": s, "qty_delta": str(q), "reason": reason,
+                                         "ref_id": ref, "move_id": move_id, "ts": ts}, store_id)
+                    for s, q in ordered])
+                apply_cur = conn.execute(sql.APPLY, {"store": store_id, "skus": skus,
+                                                     "deltas": [q for _, q in ordered], "sale": reason == "sale",
+                                                     "reason": reason, "code": reason_code, "note": note,
+                                                     "move": move_id, "actor": actor}, prepare=True)
+            refs, claimed, applied = refs_cur.fetchall(), claim_cur.fetchone(), apply_cur.fetchall()
+            weighed = _check_refs(refs, ordered)
+            if claimed is None:
+                raise _Taken()
+            if len(applied) < len(ordered):
+                done = {r["sku_id"] for r in applied}
+                refused = [s for s in skus if s not in done]
+                raise _insufficient(uow, store_id, refused, parsed, weighed)
+            move = {"id": move_id, "store_id": store_id, "reason": reason, "ref": ref, "idempotency_key": key,
+                    "created_at": claimed["created_at"]}
+            result = _result(move, applied, weighed)
+    except _Taken:
+        with db.transaction() as uow:  # the first attempt's result (the one above rolled back)
             return _replay(uow, store_id, key, digest)
-        move = {"id": claimed["id"], "store_id": store_id, "reason": reason, "ref": ref,
-                "idempotency_key": key, "created_at": claimed["created_at"]}
-        ts = claimed["created_at"].isoformat()
-        uow.audit("inventory.move", "stock_move", move["id"], store_id=store_id,
-                  after={"reason": reason, "ref": ref, "reason_code": reason_code, "note": note,
-                         "lines": [{"sku_id": s, "qty_delta": str(q)} for s, q in ordered]})
-        uow.emit_many(topics.STOCK_MOVED, [
-            (f"{store_id}:{s}", {"store_id": store_id, "sku_id": s, "qty_delta": str(q), "reason": reason,
-                                 "ref_id": ref, "move_id": move["id"], "ts": ts}, store_id)
-            for s, q in ordered])
-        # Last, so that the hot balance rows stay locked only until the commit right after.
-        applied = uow.all(sql.APPLY, {"store": store_id, "skus": skus, "deltas": [q for _, q in ordered],
-                                      "sale": reason == "sale", "reason": reason, "code": reason_code,
-                                      "note": note, "move": move["id"], "actor": actor})
-        if len(applied) < len(ordered):
-            done = {r["sku_id"] for r in applied}
-            refused = [s for s in skus if s not in done]
-            raise _insufficient(uow, store_id, refused, parsed, weighed)
-        result = _result(move, applied, weighed)
     if cache is not None:
         cache.delete(*(ats_cache_key(store_id, s) for s in skus))
     return result
+
+
+class _Taken(Exception):
+    """The idempotency key belongs to an earlier move: roll this attempt back and replay."""
+
+
+def _check_refs(refs: list[dict[str, Any]], ordered: list[tuple[str, Decimal]]) -> dict[str, bool]:
+    if not refs:
+        raise not_visible_store()
+    skus = [s for s, _ in ordered]
+    weighed = {r["sku_id"]: bool(r["is_weighed"]) for r in refs if r["sku_id"] is not None}
+    unknown = [s for s in skus if s not in weighed]
+    if unknown:
+        raise Problem(422, "inventory.sku.unknown", "商品不存在，或不属于该门店", ", ".join(unknown),
+                      [FieldError(f"lines[{skus.index(s)}].sku_id", "inventory.sku.unknown", "商品不存在")
+                       for s in unknown])
+    fractional = [s for s, q in ordered if not weighed[s] and q != q.to_integral_value()]
+    if fractional:
+        raise bad_request("inventory.quantity.fractional", "非称重商品的数量必须是整数", ", ".join(fractional),
+                          [FieldError(f"lines[{skus.index(s)}].quantity", "inventory.quantity.fractional",
+                                      "须为整数") for s in fractional])
+    return weighed
 
 
 def _insufficient(uow: UnitOfWork, store_id: str, refused: list[str], deltas: dict[str, Decimal],

@@ -13,11 +13,12 @@ left join sku s on s.id = any(%(skus)s::text[]) and (s.store_id is null or s.sto
 where st.id = %(store)s
 """
 
-# Claims the idempotency key. Nothing returned: the key is taken (a concurrent first attempt
-# has committed by then, since the insert waited on the unique index).
+# Claims the idempotency key (for a store that exists and is visible). Nothing returned: the
+# store is not there, or the key is taken (a concurrent first attempt has committed by then,
+# since the insert waited on the unique index).
 CLAIM_MOVE: LiteralString = """
-insert into stock_move (store_id, idempotency_key, request, reason, ref, actor)
-values (%(store)s, %(key)s, %(request)s, %(reason)s, %(ref)s, %(actor)s)
+insert into stock_move (id, store_id, idempotency_key, request, reason, ref, actor)
+select %(move)s, st.id, %(key)s, %(request)s, %(reason)s, %(ref)s, %(actor)s from store st where st.id = %(store)s
 on conflict (store_id, idempotency_key) do nothing
 returning id, created_at
 """
@@ -39,14 +40,19 @@ where l.move_id = %s order by l.sku_id
 # on hand. The rule, evaluated by the database on the row it has locked (no read-then-write):
 # a line may go ahead when it adds stock, is a sale (never refused at the counter), the store
 # allows negative stock, or on hand stays >= 0. A line without a balance row yet starts from 0.
-# Fewer rows returned than lines: a line was refused, and the caller rolls the whole move back.
+# Fewer rows returned than lines: a line was refused (or its SKU is unknown, or the move was not
+# claimed: then nothing at all is written), and the caller rolls the whole move back. It is sent
+# in one pipeline with the claim, so it applies only if this transaction's claim took the key.
 APPLY: LiteralString = """
 with p as (
     select coalesce((select negative_stock = 'allow' from stock_policy where store_id = %(store)s), false)
            or %(sale)s as free
 ),
 lines as (
-    select u.sku_id, u.delta from unnest(%(skus)s::text[], %(deltas)s::numeric[]) as u(sku_id, delta)
+    select u.sku_id, u.delta
+    from unnest(%(skus)s::text[], %(deltas)s::numeric[]) as u(sku_id, delta)
+    join sku s on s.id = u.sku_id and (s.store_id is null or s.store_id = %(store)s)
+    where exists (select 1 from stock_move m where m.id = %(move)s)
 ),
 b as (
     insert into stock_balance as sb (store_id, sku_id, on_hand)

@@ -1,0 +1,169 @@
+"""Stock moves under contention (issue 5): 16 concurrent writers hammering 10 hot SKUs in one
+store for ~10 s, then the balance/ledger check; and ATS reads, cached and uncached.
+
+The writers call the service (``ucm.inventory.moves.apply_move``) from 16 processes (as 16 FC
+instances would), each with its own connection: the whole write path (validation, idempotency claim, audit,
+one ``stock.moved`` per line, the balance+ledger statement, cache invalidation), without HTTP.
+Half the moves are purchase receipts, half sales (never refused), one line each, a fresh
+idempotency key each. Afterwards: zero drift (balance == ledger sum for every store × SKU) and
+ledger rows == moves acknowledged. ATS is read through the real ``inventory-api`` function (FC
+entry point: token, scope, FastAPI), sequentially: ``cached`` reads hot keys, ``uncached`` drops
+the key before each read so it goes to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench._peers import bench_database, percentile
+
+WRITERS = 16
+HOT_SKUS = 10
+DURATION_S = 10.0
+TARGET_MOVES_PER_S = 1000.0
+TARGETS_MS = {"ats_cached": 5.0, "ats_uncached": 15.0}
+
+_SEED = """
+insert into region (id, code, name) values ('r1', 'IR1', '华东');
+insert into store (id, code, name, region_id) values ('st1', 'IS1', '门店1', 'r1');
+insert into category (id, code, name, parent_id, path, depth) values ('c1', 'IC1', '饮料', null, '/c1/', 1);
+insert into sku (id, code, name, category_id, unit, tax_rate, status)
+select 's' || g, 'I' || g, '热销商品' || g, 'c1', '瓶', 0.13, 'active' from generate_series(1, %(n)s) g;
+"""
+
+
+def _summary(samples: list[float], target: float) -> dict[str, Any]:
+    p95 = percentile(samples, 95)
+    return {"p50_ms": round(percentile(samples, 50), 2), "p95_ms": round(p95, 2),
+            "p99_ms": round(percentile(samples, 99), 2), "target_p95_ms": target, "met": p95 < target}
+
+
+def _writer(app_conn: str, t: int, duration_s: float, barrier: Any, out: Any) -> None:
+    """One writer process (as one FC instance would be): its own connection, moves until the time
+    is up; reports (acknowledged, failed, errors)."""
+    from ucm import context
+    from ucm.db import Database
+    from ucm.identity.permissions import CODES
+    from ucm.identity.principal import Principal
+    from ucm.inventory import moves
+
+    db = Database(app_conn, min_size=1, max_size=1)
+    who = Principal("user", "bench", "bench", CODES, True, frozenset())
+    hot = [f"s{i}" for i in range(1, HOT_SKUS + 1)]
+    rnd = random.Random(t)
+    acked = failed = 0
+    errors: list[str] = []
+    db.ping()
+    barrier.wait()
+    deadline = time.perf_counter() + duration_s
+    with context.use(context.system("bench-writer", actor=f"bench:{t}")):
+        while time.perf_counter() < deadline:
+            reason = "purchase_receipt" if rnd.random() < 0.5 else "sale"
+            try:
+                moves.apply_move(db, None, who, "st1", reason, [(rnd.choice(hot), rnd.randint(1, 5))],
+                                 uuid.uuid4().hex)
+                acked += 1
+            except Exception as exc:  # counted and reported: none are expected
+                failed += 1
+                errors.append(repr(exc))
+    db.close()
+    out.put((acked, failed, errors[:3]))
+
+
+def run(duration_s: float = DURATION_S, writers: int = WRITERS, n_reads: int = 2000) -> dict[str, Any]:
+    from ucm import bootstrap, context
+    from ucm.adapters.cache import MemoryCache
+    from ucm.config import AppSettings, DbSettings, Settings
+    from ucm.db import Database
+    from ucm.fc.discovery import load_functions
+    from ucm.fc.testing import Client
+    from ucm.identity import auth, users
+    from ucm.identity.permissions import CODES
+    from ucm.identity.principal import Principal
+    from ucm.inventory import moves, stock
+
+    with bench_database() as (owner, app_conn), tempfile.TemporaryDirectory() as tmp:
+        with psycopg.connect(owner, autocommit=True) as conn:
+            conn.execute(_SEED.replace("%(n)s", str(HOT_SKUS)))  # type: ignore[arg-type]
+        db = Database(app_conn, min_size=1, max_size=4)
+        cache = MemoryCache()
+        s = Settings(db=DbSettings(conn=app_conn), app=AppSettings(data_dir=Path(tmp)))
+        bootstrap.reset(bootstrap.Container(s, db=db, cache=cache))
+        try:
+            who = Principal("user", "bench", "bench", CODES, True, frozenset())
+            hot = [f"s{i}" for i in range(1, HOT_SKUS + 1)]
+            with context.use(context.system("bench")):  # opening stock, and warm the pool
+                moves.apply_move(db, cache, who, "st1", "purchase_receipt", [(h, 1000) for h in hot], "opening")
+            ctx = multiprocessing.get_context("fork")
+            barrier = ctx.Barrier(writers + 1)
+            out: Any = ctx.Queue()
+            procs = [ctx.Process(target=_writer, args=(app_conn, t, duration_s, barrier, out)) for t in range(writers)]
+            for p in procs:
+                p.start()
+            barrier.wait()
+            t0 = time.perf_counter()
+            reports = [out.get() for _ in procs]
+            elapsed = time.perf_counter() - t0
+            for p in procs:
+                p.join()
+            total = sum(r[0] for r in reports)
+            failed = sum(r[1] for r in reports)
+            errors = [e for r in reports for e in r[2]]
+            with context.use(context.system("bench")):
+                drift = stock.check_invariants(db)
+            with psycopg.connect(owner) as conn:
+                row = conn.execute("select count(*) from stock_ledger where move_id <> "
+                                   "(select id from stock_move where idempotency_key = 'opening')").fetchone()
+            ledger_rows = int(row[0]) if row else -1
+            results: dict[str, Any] = {
+                "writers": writers, "hot_skus": HOT_SKUS, "seconds": round(elapsed, 1), "moves_acked": total,
+                "moves_failed": failed, "errors": errors[:3],
+                "moves_per_s": round(total / elapsed), "target_moves_per_s": TARGET_MOVES_PER_S,
+                "ledger_rows": ledger_rows, "ledger_rows_equal_acked": ledger_rows == total,
+                "drift": len(drift), "met": total / elapsed >= TARGET_MOVES_PER_S and not drift
+                and ledger_rows == total and not errors,
+            }
+
+            with context.use(context.system("bench")):
+                users.ensure_admin(db, "bench_admin", "Bench@2026x")
+                pair = auth.login(db, auth.Settings(s.app.secret), "bench_admin", "Bench@2026x", None)
+            api = Client(load_functions()["inventory-api"]).http
+            headers = {"Authorization": f"Bearer {pair.access_token}"}
+            rnd = random.Random(7)
+
+            def timed(sku: str) -> float:
+                t = time.perf_counter()
+                r = api.request("GET", "/inventory/ats", headers=headers, query={"store_id": "st1", "sku_id": sku})
+                ms = (time.perf_counter() - t) * 1000
+                assert r.status_code == 200, r.text
+                return ms
+
+            for h in hot:
+                timed(h)
+            results["ats_cached"] = _summary([timed(rnd.choice(hot)) for _ in range(n_reads)],
+                                             TARGETS_MS["ats_cached"])
+
+            def uncached() -> float:
+                sku = rnd.choice(hot)
+                cache.delete(stock.ats_cache_key("st1", sku))
+                return timed(sku)
+
+            results["ats_uncached"] = _summary([uncached() for _ in range(n_reads)], TARGETS_MS["ats_uncached"])
+            return results
+        finally:
+            bootstrap.reset(None)
+            db.close()
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2, ensure_ascii=False))
