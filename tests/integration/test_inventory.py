@@ -380,3 +380,22 @@ def test_concurrent_writers_lose_nothing_and_apply_duplicates_once(w: World, ref
     assert n == len(acked)
     with context.use(context.system("test")):
         assert stock.check_invariants(w.db) == []
+
+
+def test_the_daily_timer_and_the_cli_run_the_check(w: World, ref: dict[str, str], pg_database: tuple[str, str],
+                                                   tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from ucm.fc.testing import Client
+
+    from tests.conftest import ROOT
+
+    ok(w, w.admin_user, w.store_a, "purchase_receipt", [(ref["sku"], 2)])
+    timer = Client(load_functions()["inventory-api"]).events.timer("invariant_check")
+    assert timer["status"] == 200 and timer["results"] == [{"drift": 0}]
+    out = subprocess.run([sys.executable, "-m", "ucm.cli", "inventory-check"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": f"{ROOT}/shared:{ROOT}",
+                                                      "DB__CONN": pg_database[1], "APP__DATA_DIR": str(tmp_path)})
+    assert out.returncode == 0 and out.stdout.startswith("ok"), out.stdout + out.stderr
