@@ -148,13 +148,13 @@ def apply_move(db: Database, cache: Cache | None, who: Principal, store_id: str,
         with db.transaction() as uow:
             # One round trip for the whole move: checks, claim, audit, events and the
             # balance+ledger statement travel in one pipeline; the checks are judged afterwards and
-            # anything wrong rolls it all back. Prepared: the plans are made once per connection.
+            # anything wrong rolls it all back.
             conn = uow.conn
             with conn.pipeline():
-                refs_cur = conn.execute(sql.MOVE_REFS, {"store": store_id, "skus": skus}, prepare=True)
+                refs_cur = conn.execute(sql.MOVE_REFS, {"store": store_id, "skus": skus})
                 claim_cur = conn.execute(sql.CLAIM_MOVE, {"move": move_id, "store": store_id, "key": key,
                                                           "request": digest, "reason": reason, "ref": ref,
-                                                          "actor": actor}, prepare=True)
+                                                          "actor": actor})
                 uow.audit("inventory.move", "stock_move", move_id, store_id=store_id,
                           after={"reason": reason, "ref": ref, "reason_code": reason_code, "note": note,
                                  "lines": [{"sku_id": s, "qty_delta": str(q)} for s, q in ordered]})
@@ -165,7 +165,7 @@ def apply_move(db: Database, cache: Cache | None, who: Principal, store_id: str,
                 apply_cur = conn.execute(sql.APPLY, {"store": store_id, "skus": skus,
                                                      "deltas": [q for _, q in ordered], "sale": reason == "sale",
                                                      "reason": reason, "code": reason_code, "note": note,
-                                                     "move": move_id, "actor": actor}, prepare=True)
+                                                     "move": move_id, "actor": actor})
             refs, claimed, applied = refs_cur.fetchall(), claim_cur.fetchone(), apply_cur.fetchall()
             weighed = _check_refs(refs, ordered)
             if claimed is None:
