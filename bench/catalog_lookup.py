@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from bench._peers import bench_database, percentile
+from bench._peers import admin_headers, bench_database, function_container, percentile
 
 N_SKUS = 100_000
 TARGETS_MS = {"sku_by_id": 10.0, "sku_by_barcode": 10.0, "effective_price": 5.0}
@@ -90,13 +90,7 @@ def _summary(samples: list[float], target: float) -> dict[str, Any]:
 
 
 def run(n_skus: int = N_SKUS, n_calls: int = 2000) -> dict[str, Any]:
-    from ucm import bootstrap, context
-    from ucm.adapters.cache import MemoryCache
-    from ucm.config import AppSettings, DbSettings, Settings
     from ucm.db import Database
-    from ucm.fc.discovery import load_functions
-    from ucm.fc.testing import Client
-    from ucm.identity import auth, users
 
     with bench_database() as (owner, app_conn), tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -105,61 +99,62 @@ def run(n_skus: int = N_SKUS, n_calls: int = 2000) -> dict[str, Any]:
             conn.execute(_SEED.replace("%(n)s", str(n_skus)))  # type: ignore[arg-type]
         seed_s = time.perf_counter() - t0
         db = Database(app_conn, min_size=2, max_size=4)
-        s = Settings(db=DbSettings(conn=app_conn), app=AppSettings(data_dir=Path(tmp)))
-        cache = MemoryCache()
-        bootstrap.reset(bootstrap.Container(s, db=db, cache=cache))
         try:
-            with context.use(context.system("bench")):
-                users.ensure_admin(db, "bench_admin", "Bench@2026x")
-                pair = auth.login(db, auth.Settings(s.app.secret), "bench_admin", "Bench@2026x", None)
-            api = Client(load_functions()["catalog-api"]).http
-            headers = {"Authorization": f"Bearer {pair.access_token}"}
-            rnd = random.Random(7)
-
-            def timed(path: str, query: dict[str, str] | None = None) -> float:
-                t = time.perf_counter()
-                r = api.request("GET", path, headers=headers, query=query)
-                ms = (time.perf_counter() - t) * 1000
-                assert r.status_code == 200, r.text
-                return ms
-
-            hot = [rnd.randint(1, n_skus) for _ in range(200)]  # a shop's hot items, read again and again
-            for g in hot:
-                timed(f"/catalog/sku/s{g}")
-            results: dict[str, Any] = {"skus": n_skus, "seed_s": round(seed_s, 1)}
-            results["sku_by_id"] = _summary(
-                [timed(f"/catalog/sku/s{rnd.choice(hot)}") for _ in range(n_calls)], TARGETS_MS["sku_by_id"])
-            # SKUs not read before: each read misses the cache and goes to PostgreSQL.
-            cold = rnd.sample(sorted(set(range(1, n_skus + 1)) - set(hot)), n_calls // 2)
-            results["sku_by_id_uncached"] = _summary([timed(f"/catalog/sku/s{g}") for g in cold],
-                                                     TARGETS_MS["sku_by_id"])
-            results["sku_by_barcode"] = _summary(
-                [timed(f"/catalog/barcodes/{_gtin('69' + str(rnd.randint(1, n_skus)).zfill(10))}")
-                 for _ in range(n_calls)], TARGETS_MS["sku_by_barcode"])
-            tiers = [None, "gold"]
-            stores = [None, "st1", "st2", "st3", "st4"]
-
-            def price_query(pool: list[int] | None) -> dict[str, str]:
-                q = {"sku_id": f"s{rnd.choice(pool) if pool else rnd.randint(1, n_skus)}"}
-                store, tier = rnd.choice(stores), rnd.choice(tiers)
-                return q | ({"store_id": store} if store else {}) | ({"tier": tier} if tier else {})
-
-            for g in hot:  # the price sheets of the hot items, as a store's day fills the cache
-                timed("/catalog/price", {"sku_id": f"s{g}"})
-            results["effective_price"] = _summary([timed("/catalog/price", price_query(hot)) for _ in range(n_calls)],
-                                                  TARGETS_MS["effective_price"])
-            results["effective_price_uncached"] = _summary(
-                [timed("/catalog/price", price_query(None)) for _ in range(n_calls // 2)],
-                TARGETS_MS["effective_price"])
-            # The same rule in SQL for a past moment (never cached): what a report or an audit asks.
-            past = (datetime.now(timezone.utc) - timedelta(days=3)).isoformat()
-            results["effective_price_past"] = _summary(
-                [timed("/catalog/price", price_query(None) | {"at": past}) for _ in range(n_calls // 2)],
-                TARGETS_MS["effective_price"])
-            return results
+            with function_container(db, Path(tmp)):
+                return _measure(db, n_skus, n_calls, seed_s)
         finally:
-            bootstrap.reset(None)
             db.close()
+
+
+def _measure(db: Any, n_skus: int, n_calls: int, seed_s: float) -> dict[str, Any]:
+    from ucm.fc.discovery import load_functions
+    from ucm.fc.testing import Client
+
+    api = Client(load_functions()["catalog-api"]).http
+    headers = admin_headers(db)
+    rnd = random.Random(7)
+
+    def timed(path: str, query: dict[str, str] | None = None) -> float:
+        t = time.perf_counter()
+        r = api.request("GET", path, headers=headers, query=query)
+        ms = (time.perf_counter() - t) * 1000
+        assert r.status_code == 200, r.text
+        return ms
+
+    hot = [rnd.randint(1, n_skus) for _ in range(200)]  # a shop's hot items, read again and again
+    for g in hot:
+        timed(f"/catalog/sku/s{g}")
+    results: dict[str, Any] = {"skus": n_skus, "seed_s": round(seed_s, 1)}
+    results["sku_by_id"] = _summary(
+        [timed(f"/catalog/sku/s{rnd.choice(hot)}") for _ in range(n_calls)], TARGETS_MS["sku_by_id"])
+    # SKUs not read before: each read misses the cache and goes to PostgreSQL.
+    cold = rnd.sample(sorted(set(range(1, n_skus + 1)) - set(hot)), n_calls // 2)
+    results["sku_by_id_uncached"] = _summary([timed(f"/catalog/sku/s{g}") for g in cold],
+                                             TARGETS_MS["sku_by_id"])
+    results["sku_by_barcode"] = _summary(
+        [timed(f"/catalog/barcodes/{_gtin('69' + str(rnd.randint(1, n_skus)).zfill(10))}")
+         for _ in range(n_calls)], TARGETS_MS["sku_by_barcode"])
+    tiers = [None, "gold"]
+    stores = [None, "st1", "st2", "st3", "st4"]
+
+    def price_query(pool: list[int] | None) -> dict[str, str]:
+        q = {"sku_id": f"s{rnd.choice(pool) if pool else rnd.randint(1, n_skus)}"}
+        store, tier = rnd.choice(stores), rnd.choice(tiers)
+        return q | ({"store_id": store} if store else {}) | ({"tier": tier} if tier else {})
+
+    for g in hot:  # the price sheets of the hot items, as a store's day fills the cache
+        timed("/catalog/price", {"sku_id": f"s{g}"})
+    results["effective_price"] = _summary([timed("/catalog/price", price_query(hot)) for _ in range(n_calls)],
+                                          TARGETS_MS["effective_price"])
+    results["effective_price_uncached"] = _summary(
+        [timed("/catalog/price", price_query(None)) for _ in range(n_calls // 2)],
+        TARGETS_MS["effective_price"])
+    # The same rule in SQL for a past moment (never cached): what a report or an audit asks.
+    past = (datetime.now(timezone.utc) - timedelta(days=3)).isoformat()
+    results["effective_price_past"] = _summary(
+        [timed("/catalog/price", price_query(None) | {"at": past}) for _ in range(n_calls // 2)],
+        TARGETS_MS["effective_price"])
+    return results
 
 
 if __name__ == "__main__":

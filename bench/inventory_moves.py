@@ -18,12 +18,13 @@ import random
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from bench._peers import bench_database, percentile
+from bench._peers import admin_headers, bench_database, function_container, percentile
 
 WRITERS = 16
 HOT_SKUS = 10
@@ -134,13 +135,10 @@ def _as_of(owner: str, db: Any) -> dict[str, Any]:
 
 
 def run(duration_s: float = DURATION_S, writers: int = WRITERS, n_reads: int = 2000) -> dict[str, Any]:
-    from ucm import bootstrap, context
-    from ucm.adapters.cache import MemoryCache
-    from ucm.config import AppSettings, DbSettings, Settings
+    from ucm import context
     from ucm.db import Database
     from ucm.fc.discovery import load_functions
     from ucm.fc.testing import Client
-    from ucm.identity import auth, users
     from ucm.identity.permissions import CODES
     from ucm.identity.principal import Principal
     from ucm.inventory import moves, stock
@@ -149,9 +147,8 @@ def run(duration_s: float = DURATION_S, writers: int = WRITERS, n_reads: int = 2
         with psycopg.connect(owner, autocommit=True) as conn:
             conn.execute(_SEED.replace("%(n)s", str(HOT_SKUS)))  # type: ignore[arg-type]
         db = Database(app_conn, min_size=1, max_size=4)
-        cache = MemoryCache()
-        s = Settings(db=DbSettings(conn=app_conn), app=AppSettings(data_dir=Path(tmp)))
-        bootstrap.reset(bootstrap.Container(s, db=db, cache=cache))
+        installed = ExitStack()
+        cache = installed.enter_context(function_container(db, Path(tmp)))
         try:
             who = Principal("user", "bench", "bench", CODES, True, frozenset())
             hot = [f"s{i}" for i in range(1, HOT_SKUS + 1)]
@@ -187,11 +184,8 @@ def run(duration_s: float = DURATION_S, writers: int = WRITERS, n_reads: int = 2
                 and ledger_rows == total and not errors,
             }
 
-            with context.use(context.system("bench")):
-                users.ensure_admin(db, "bench_admin", "Bench@2026x")
-                pair = auth.login(db, auth.Settings(s.app.secret), "bench_admin", "Bench@2026x", None)
             api = Client(load_functions()["inventory-api"]).http
-            headers = {"Authorization": f"Bearer {pair.access_token}"}
+            headers = admin_headers(db)
             rnd = random.Random(7)
 
             def timed(sku: str) -> float:
@@ -215,7 +209,7 @@ def run(duration_s: float = DURATION_S, writers: int = WRITERS, n_reads: int = 2
             results["stock_as_of"] = _as_of(owner, db)
             return results
         finally:
-            bootstrap.reset(None)
+            installed.close()
             db.close()
 
 
