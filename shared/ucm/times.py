@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def json_value(v: Any) -> str:
+    """``json.dumps(default=…)`` for cached rows: times as ISO 8601 (they are read back with
+    ``datetime.fromisoformat``), decimals and the rest as text."""
+    return v.isoformat() if isinstance(v, datetime) else str(v)
 
 
 def aware(dt: datetime | None) -> datetime | None:

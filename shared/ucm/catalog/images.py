@@ -15,17 +15,18 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 from ucm import topics
 from ucm.catalog import image_sql as sql
-from ucm.catalog import skus
+from ucm.catalog import sku_not_found, skus
 from ucm.catalog.skus import forget_cached
 from ucm.db import Database, UnitOfWork
 from ucm.errors import FieldError, Problem, bad_request, not_found
 from ucm.identity.principal import Principal, forbidden
 from ucm.ports import Cache, ObjectStore
+from ucm.times import utcnow
 from ucm.uploads import PresignedUpload
 
 log = logging.getLogger(__name__)
@@ -41,14 +42,6 @@ _PIL_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 _TYPE_OF_EXT = {ext: ctype for ctype, ext in TYPES.items()}
 IMAGE_PREFIX = "catalog/images/"
 THUMB_PREFIX = "catalog/thumbs/"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _sku_not_found() -> Problem:
-    return not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
 
 
 def _image_not_found() -> Problem:
@@ -76,7 +69,7 @@ def _sku(uow: UnitOfWork, sku_id: str, *, lock: bool = False) -> dict[str, Any]:
     that concurrent changes of one SKU's images line up (positions, the one main image)."""
     row = uow.one(sql.SKU_FOR_UPDATE if lock else sql.SKU, (sku_id,))
     if row is None:
-        raise _sku_not_found()
+        raise sku_not_found()
     return row
 
 
@@ -104,7 +97,7 @@ def presign_upload(db: Database, objects: ObjectStore, who: Principal, sku_id: s
         _check_write(who, _sku(uow, sku_id))
     key = f"{IMAGE_PREFIX}{sku_id}/{uuid.uuid4().hex}.{TYPES[ctype]}"
     url = objects.presign_put(key, PRESIGN_TTL_S, ctype)
-    return PresignedUpload(key, url, "PUT", ctype, _now() + timedelta(seconds=PRESIGN_TTL_S))
+    return PresignedUpload(key, url, "PUT", ctype, utcnow() + timedelta(seconds=PRESIGN_TTL_S))
 
 
 # --- attach --------------------------------------------------------------------------------------
@@ -165,7 +158,7 @@ def _audit_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def _emit(uow: UnitOfWork, sku: dict[str, Any]) -> None:
     uow.emit(topics.SKU_UPDATED, sku["id"], {"sku_id": sku["id"], "changed_fields": ["images"],
-                                             "ts": _now().isoformat()}, store_id=sku["store_id"])
+                                             "ts": utcnow().isoformat()}, store_id=sku["store_id"])
 
 
 def attach(db: Database, objects: ObjectStore, cache: Cache | None, who: Principal, sku_id: str,

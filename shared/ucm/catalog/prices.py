@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from psycopg.errors import ExclusionViolation, ForeignKeyViolation, UniqueViolation
 
 from ucm import context, topics
-from ucm.catalog import sql
+from ucm.catalog import sku_not_found, sql
 from ucm.catalog.rules import RuleError, check_member_price, parse_money
 from ucm.db import Database, UnitOfWork
 from ucm.errors import FieldError, Problem, bad_request, conflict, not_found
 from ucm.identity.grants import hq_only
 from ucm.identity.principal import Principal
 from ucm.ports import Cache
+from ucm.times import json_value, utcnow
 
 KINDS = ("standard", "member", "temporary")
 PRICE_CACHE_TTL_S = 600.0
@@ -40,10 +41,6 @@ class PriceInput:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     note: str = ""
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # --- the effective price ------------------------------------------------------------------------
@@ -69,7 +66,7 @@ def _effective(row: dict[str, Any], store_id: str | None, at: datetime, tier: st
 def effective_many(uow: UnitOfWork, sku_ids: list[str], store_id: str | None, at: datetime | None = None,
                    tier: str | None = None) -> dict[str, dict[str, Any]]:
     """The effective price of each SKU that has one (set-based: one statement for a list page)."""
-    when = at or _now()
+    when = at or utcnow()
     rows = uow.all(sql.EFFECTIVE_PRICES, {"ids": sku_ids, "store": store_id, "at": when, "tier": tier})
     out = {}
     for r in rows:
@@ -84,18 +81,18 @@ def price_at(db: Database, cache: Cache | None, sku_id: str, store_id: str | Non
     """The price now or later comes from the SKU's cached price sheet (dropped on every price
     change); a moment in the past is answered by the database."""
     require_store(store_id)
-    now = _now()
+    now = utcnow()
     when = at or now
     if when >= now:
         sheet = _price_sheet(db, cache, sku_id, now)
         if not context.current().scope.covers(sheet["sku_store_id"]):
-            raise not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
+            raise sku_not_found()
         found = resolve(sheet["rows"], sku_id, store_id, when, tier)
     else:
         with db.transaction() as uow:  # one round trip
             rows = uow.all(sql.EFFECTIVE_PRICES, {"ids": [sku_id], "store": store_id, "at": when, "tier": tier})
         if not rows:
-            raise not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
+            raise sku_not_found()
         found = _effective(rows[0], store_id, when, tier)
     if found is None:
         raise not_found("catalog.price.none", "该商品在此门店还没有标准价")
@@ -124,17 +121,13 @@ def _price_sheet(db: Database, cache: Cache | None, sku_id: str, now: datetime) 
     with db.transaction(context.system("catalog.prices", context.current().trace_id)) as uow:
         rows = uow.all(sql.PRICE_SHEET, {"sku": sku_id, "now": now})
     if not rows:
-        raise not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
+        raise sku_not_found()
     sheet = {"sku_store_id": rows[0]["sku_store_id"],
              "rows": [{k: r[k] for k in ("id", "store_id", "kind", "tier", "amount", "starts_at", "ends_at")}
                       for r in rows if r["id"] is not None]}
     if cache is not None:
-        cache.set(price_cache_key(sku_id), json.dumps(sheet, default=_json_value).encode(), PRICE_CACHE_TTL_S)
+        cache.set(price_cache_key(sku_id), json.dumps(sheet, default=json_value).encode(), PRICE_CACHE_TTL_S)
     return sheet
-
-
-def _json_value(v: Any) -> str:
-    return v.isoformat() if isinstance(v, datetime) else str(v)
 
 
 def resolve(rows: list[dict[str, Any]], sku_id: str, store_id: str | None, at: datetime,
@@ -177,7 +170,7 @@ def _state(row: dict[str, Any], current_ids: set[str], now: datetime) -> str:
 
 def timeline(db: Database, sku_id: str, store_id: str | None) -> list[dict[str, Any]]:
     """Every price row of the SKU for HQ and the store, in time order, each with its state."""
-    now = _now()
+    now = utcnow()
     require_store(store_id)
     with db.transaction() as uow:
         _visible_sku(uow, sku_id)
@@ -203,7 +196,7 @@ def require_store(store_id: str | None) -> None:
 def _visible_sku(uow: UnitOfWork, sku_id: str) -> dict[str, Any]:
     row = uow.one(sql.SKU_HEAD, (sku_id,))
     if row is None:
-        raise not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
+        raise sku_not_found()
     return row
 
 
@@ -267,7 +260,7 @@ def _parse(p: PriceInput, now: datetime) -> tuple[Decimal, datetime, datetime | 
 
 def insert_price(uow: UnitOfWork, who: Principal, sku: dict[str, Any], p: PriceInput) -> dict[str, Any]:
     """Check and write one price row (no event: callers emit one ``sku.updated`` per change)."""
-    now = _now()
+    now = utcnow()
     amount, starts_at, ends_at = _parse(p, now)
     _check_scope(who, sku, p.store_id)
     if p.kind == "member":
@@ -300,9 +293,9 @@ def add_price(db: Database, cache: Cache | None, who: Principal, sku_id: str, p:
         # Audited on the SKU, so its history shows its price changes beside its master data.
         uow.audit("catalog.price.create", "sku", sku_id, after=row, store_id=p.store_id)
         uow.emit(topics.SKU_UPDATED, sku_id, {"sku_id": sku_id, "changed_fields": ["prices"],
-                                               "ts": _now().isoformat()}, store_id=p.store_id)
+                                               "ts": utcnow().isoformat()}, store_id=p.store_id)
     _forget(cache, sku_id)
-    now = _now()
+    now = utcnow()
     return {**row, "state": "scheduled" if row["starts_at"] > now else "current"}
 
 
@@ -314,7 +307,7 @@ def _forget(cache: Cache | None, sku_id: str) -> None:
 
 def cancel_price(db: Database, cache: Cache | None, who: Principal, price_id: str) -> dict[str, Any]:
     """Cancel a change that has not started; end a running markdown now."""
-    now = _now()
+    now = utcnow()
     with db.transaction() as uow:
         row = uow.one(sql.GET_PRICE, (price_id,))
         if row is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +16,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from ucm import context, idempotency, pagination, tabular, topics
-from ucm.catalog import barcodes, prices, sql
+from ucm.catalog import barcodes, prices, sku_not_found, sql
 from ucm.catalog.rules import (
     STATUS_LABELS,
     STATUSES,
@@ -38,20 +37,13 @@ from ucm.identity import audit_log
 from ucm.identity.grants import stale
 from ucm.identity.principal import Principal
 from ucm.ports import Cache, ObjectStore
+from ucm.times import json_value, utcnow
 
 CACHE_TTL_S = 300.0
 SCALE = barcodes.ScaleFormat()  # 22 + PLU(5) + grams(5) + check: the common Chinese scale label
 EXPORT_MAX_ROWS = 100_000
 _MASTER_FIELDS = ("code", "name", "short_name", "brand_id", "category_id", "unit", "is_weighed", "plu", "tax_rate",
                   "origin", "shelf_life_days", "status", "attributes", "packs", "barcodes")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def not_visible() -> Problem:
-    return not_found("catalog.sku.not_found", "找不到该商品，或您无权查看")
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -100,9 +92,9 @@ def _row_params(s: SkuInput) -> dict[str, Any]:
 
 
 def _check_refs(uow: UnitOfWork, s: SkuInput) -> None:
-    if uow.one("select 1 from category where id = %s", (s.category_id,)) is None:
+    if uow.one(sql.CATEGORY_EXISTS, (s.category_id,)) is None:
         raise Problem(422, "catalog.category.unknown", "类目不存在，请先在类目页新建")
-    if s.brand_id and uow.one("select 1 from brand where id = %s", (s.brand_id,)) is None:
+    if s.brand_id and uow.one(sql.BRAND_EXISTS, (s.brand_id,)) is None:
         raise Problem(422, "catalog.brand.unknown", "品牌不存在，请先在品牌页新建")
 
 
@@ -171,7 +163,7 @@ def create_sku(db: Database, objects: ObjectStore | None, who: Principal, body: 
         out = _details(uow, objects, [sku_id])[0]
         uow.audit("catalog.sku.create", "sku", sku_id, after=out, store_id=s.store_id)
         uow.emit(topics.SKU_UPDATED, sku_id, {"sku_id": sku_id, "changed_fields": list(_MASTER_FIELDS),
-                                               "ts": _now().isoformat()}, store_id=s.store_id)
+                                               "ts": utcnow().isoformat()}, store_id=s.store_id)
         idempotency.remember(uow, idempotency_key, out)
     return out
 
@@ -182,7 +174,7 @@ def update_sku(db: Database, cache: Cache | None, objects: ObjectStore | None, w
     with db.transaction() as uow:
         before_rows = _details(uow, objects, [sku_id])
         if not before_rows:
-            raise not_visible()
+            raise sku_not_found()
         before = before_rows[0]
         if s.store_id != before["store_id"]:
             fixed = FieldError("store_id", "catalog.sku.store_fixed", "商品的归属（总部或门店）不能修改")
@@ -200,7 +192,7 @@ def update_sku(db: Database, cache: Cache | None, objects: ObjectStore | None, w
         after = _details(uow, objects, [sku_id])[0]
         changed = [f for f in _MASTER_FIELDS if _comparable(before, f) != _comparable(after, f)]
         uow.audit("catalog.sku.update", "sku", sku_id, before=before, after=after, store_id=s.store_id)
-        uow.emit(topics.SKU_UPDATED, sku_id, {"sku_id": sku_id, "changed_fields": changed, "ts": _now().isoformat()},
+        uow.emit(topics.SKU_UPDATED, sku_id, {"sku_id": sku_id, "changed_fields": changed, "ts": utcnow().isoformat()},
                  store_id=s.store_id)
     forget_cached(cache, [sku_id])
     return after
@@ -226,7 +218,7 @@ def batch_status(db: Database, cache: Cache | None, who: Principal, ids: Sequenc
         for store_id in set(visible.values()):
             check_write_scope(who, store_id)
         rows = uow.all(sql.BATCH_STATUS, {"ids": wanted, "status": status})
-        ts = _now().isoformat()
+        ts = utcnow().isoformat()
         for r in rows:
             uow.audit("catalog.sku.status", "sku", r["id"], after={"status": status}, store_id=r["store_id"])
             uow.emit(topics.SKU_UPDATED, r["id"], {"sku_id": r["id"], "changed_fields": ["status"], "ts": ts},
@@ -277,10 +269,6 @@ def _image_urls(objects: ObjectStore | None, img: Mapping[str, Any]) -> dict[str
             "thumb_url": objects.presign_get(img["thumb_key"], 3600)}
 
 
-def _json_value(v: Any) -> str:
-    return v.isoformat() if isinstance(v, datetime) else str(v)
-
-
 def _cache_key(sku_id: str) -> str:
     return f"sku:{sku_id}"
 
@@ -303,14 +291,14 @@ def get_sku(db: Database, cache: Cache | None, objects: ObjectStore | None, sku_
         if raw is not None:
             row = json.loads(raw)
             if not _visible(row):
-                raise not_visible()
+                raise sku_not_found()
             return _present(row, objects)
     with db.transaction() as uow:
         found = _rows(uow, [sku_id])
     if not found:
-        raise not_visible()
+        raise sku_not_found()
     if cache is not None:
-        cache.set(_cache_key(sku_id), json.dumps(found[0], default=_json_value).encode(), CACHE_TTL_S)
+        cache.set(_cache_key(sku_id), json.dumps(found[0], default=json_value).encode(), CACHE_TTL_S)
     return _present(found[0], objects)
 
 
@@ -445,7 +433,7 @@ def history(db: Database, sku_id: str, limit: int | None, cursor: str | None) ->
     scope, since HQ-wide SKUs are audited without a store)."""
     with db.transaction() as uow:
         if uow.one(sql.SKU_HEAD, (sku_id,)) is None:
-            raise not_visible()
+            raise sku_not_found()
     with context.use(context.system("catalog.history", context.current().trace_id)):
         return audit_log.list_audit(db, audit_log.AuditFilter(target_type="sku", target_id=sku_id), limit, cursor)
 

@@ -118,6 +118,8 @@ LIST_SKU_IDS_RECENT: LiteralString = _SKU_FILTERS + """
 order by s.updated_at desc, s.id desc
 limit %(limit)s
 """
+CATEGORY_EXISTS: LiteralString = "select 1 from category where id = %s"
+BRAND_EXISTS: LiteralString = "select 1 from brand where id = %s"
 SKU_HEAD: LiteralString = "select id, code, store_id, version from sku where id = %s"
 SKU_BY_PLU: LiteralString = "select id from sku where plu = %s"
 INSERT_SKU: LiteralString = """

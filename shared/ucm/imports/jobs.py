@@ -24,6 +24,7 @@ from ucm.identity.principal import Principal, forbidden
 from ucm.imports import kinds, mapping, reading, report, sql
 from ucm.imports.kinds import Job, Kind, RowOut
 from ucm.ports import ObjectStore
+from ucm.times import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,6 @@ STUCK_AFTER_S = 600  # twice the function's timeout
 # Reading a file reports progress every chunk (a second or so): silent this long, it has died.
 _PARSE_SILENT = timedelta(seconds=120)
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _job(uow: UnitOfWork, job_id: str, *, lock: bool = False) -> dict[str, Any]:
@@ -227,7 +225,8 @@ def handle_upload(db: Database, objects: ObjectStore, rec: OssRecord) -> dict[st
             return {"job_id": None, "status": None}
         if job["status"] not in ("awaiting_upload", "parsing"):
             return {"job_id": job["id"], "status": job["status"], "skipped": True}
-        if job["status"] == "parsing" and job["object_etag"] == rec.etag and job["updated_at"] > _now() - _PARSE_SILENT:
+        reading_now = job["updated_at"] > utcnow() - _PARSE_SILENT
+        if job["status"] == "parsing" and job["object_etag"] == rec.etag and reading_now:
             # A redelivery while this very object is being read (its progress keeps updated_at
             # fresh): reading it twice at once would only make the two runs collide.
             return {"job_id": job["id"], "status": job["status"], "skipped": True}
