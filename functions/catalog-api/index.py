@@ -13,7 +13,7 @@ from ucm.catalog import categories, images, prices, skus
 from ucm.fc.app import FunctionApp
 from ucm.identity.principal import Principal
 from ucm.times import aware
-from ucm.web import attachment
+from ucm.web import download
 from ucm.web_auth import require
 
 app = FunctionApp("catalog-api", description="商品：SKU、条码、类目、品牌、价格、图片", memory_mb=512, timeout_s=30)
@@ -72,10 +72,6 @@ class BatchStatusIn(In):
     status: SkuStatus
 
 
-def _download(data: bytes, media_type: str, name: str) -> Response:
-    return Response(data, media_type=media_type, headers=attachment(name, "sku" + name[name.rfind("."):]))
-
-
 @app.route("/catalog/sku", methods=["GET"], summary="商品列表与搜索（format=csv|xlsx 导出）", tags=["catalog"])
 def list_skus(q: str | None = None, store_id: str | None = None, brand_id: str | None = None,
               category_id: str | None = None, status: SkuStatus | None = None, barcode: str | None = None,
@@ -87,7 +83,7 @@ def list_skus(q: str | None = None, store_id: str | None = None, brand_id: str |
                                "barcode": barcode}
     if format != "json":
         data, media = skus.export_skus(c.db, format, store_id=store_id, **filters)
-        return _download(data, media, f"商品.{format}")
+        return download(data, media, f"商品.{format}", f"sku.{format}")
     return skus.list_skus(c.db, c.objects, store_id=store_id, sort=sort, limit=limit, cursor=cursor, **filters)
 
 

@@ -12,7 +12,7 @@ from ucm.fc.app import FunctionApp
 from ucm.fc.events import OssRecord
 from ucm.identity.principal import Principal
 from ucm.imports import jobs
-from ucm.web import attachment
+from ucm.web import download
 from ucm.web_auth import require
 
 app = FunctionApp("imports", description="文件导入：上传、校验、预览、提交、撤销（OSS 触发解析）",
@@ -48,16 +48,12 @@ class UploadOut(BaseModel):
     expires_at: datetime
 
 
-def _file(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(content, media_type=media_type, headers=attachment(filename))
-
-
 # Literal paths come before /imports/{job_id} so that "template" is never taken for an id.
 
 @app.route("/imports/template", methods=["GET"], summary="下载导入模板", tags=["imports"])
 def get_template(kind: Literal["sku"] = "sku", format: Literal["csv", "xlsx"] = "xlsx",
                  who: Principal = require("catalog.sku.read")) -> Response:
-    return _file(*jobs.template(kind, format))
+    return download(*jobs.template(kind, format))
 
 
 @app.route("/imports/mappings", methods=["GET"], summary="已保存的列对应方案", tags=["imports"])
@@ -105,7 +101,7 @@ def list_rows(job_id: str, action: str | None = None, limit: int | None = None, 
 @app.route("/imports/{job_id}/errors", methods=["GET"], summary="下载错误报告", tags=["imports"])
 def get_errors(job_id: str, format: Literal["csv", "xlsx"] = "csv",
                who: Principal = require("catalog.sku.read")) -> Response:
-    return _file(*jobs.error_report(container().db, who, job_id, format))
+    return download(*jobs.error_report(container().db, who, job_id, format))
 
 
 @app.route("/imports/{job_id}/commit", methods=["POST"], summary="提交导入（全部写入或全部不写）", tags=["imports"])

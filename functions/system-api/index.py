@@ -15,6 +15,7 @@ from ucm.fc.app import FunctionApp
 from ucm.identity import api_keys, audit_log, auth, grants, org, roles, users, views
 from ucm.identity.principal import Principal
 from ucm.times import aware
+from ucm.web import download
 from ucm.web_auth import require
 
 app = FunctionApp("system-api", description="系统：健康检查、登录、用户与权限、门店、API 密钥、审计、上传链接",
@@ -360,8 +361,7 @@ def list_audit(actor: str | None = None, action: str | None = None, target_type:
     f = audit_log.AuditFilter(actor, action, target_type, target_id, store_id, aware(from_), aware(to))
     db = container().db
     if format == "csv":
-        return Response(audit_log.export_audit_csv(db, f), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=audit.csv"})
+        return download(audit_log.export_audit_csv(db, f), "text/csv; charset=utf-8", "审计日志.csv", "audit.csv")
     return audit_log.list_audit(db, f, limit, cursor)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ucm import __version__, context
@@ -123,6 +123,11 @@ def attachment(filename: str, ascii_name: str | None = None) -> dict[str, str]:
         stem = PurePosixPath(filename).stem.encode("ascii", "ignore").decode().strip() or "download"
         ascii_name = stem + PurePosixPath(filename).suffix
     return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"}
+
+
+def download(data: bytes, media_type: str, filename: str, ascii_name: str | None = None) -> Response:
+    """A file for the browser to save (an export, a template, an error report)."""
+    return Response(data, media_type=media_type, headers=attachment(filename, ascii_name))
 
 
 def create_api(title: str) -> FastAPI:

@@ -185,7 +185,8 @@ def test_list_filters_pages_and_exports(w: World, ref: dict[str, str]) -> None:
     assert not {i["id"] for i in page1["items"]} & {i["id"] for i in page2["items"]}
     with_price = w.call("GET", "/catalog/sku", w.admin_user,
                         query={"category_id": ref["water"], "store_id": w.store_a}).json()["items"]
-    assert all(i["price"]["amount"] == "3.50" for i in with_price)
+    assert all(i["price"]["amount"] == "3.50" and i["price"]["rule"] == "standard" for i in with_price)
+    assert all(i["price"]["member_amount"] == "3.50" for i in with_price)  # no member price: the same
     raw = w.client_for("/catalog/sku").http.request(
         "GET", "/catalog/sku", headers={"Authorization": f"Bearer {w.token(w.admin_user)}"},
         query={"category_id": ref["water"], "format": "csv"})

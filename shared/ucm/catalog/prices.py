@@ -46,6 +46,11 @@ class PriceInput:
 # --- the effective price ------------------------------------------------------------------------
 
 
+def cheapest(candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the customer pays: the lowest amount; on a tie, the most specific rule."""
+    return min(candidates, key=lambda c: (c["amount"], RULE_ORDER[c["rule"]]))
+
+
 def _effective(row: dict[str, Any], store_id: str | None, at: datetime, tier: str | None) -> dict[str, Any] | None:
     if row["standard_id"] is None:
         return None
@@ -57,7 +62,7 @@ def _effective(row: dict[str, Any], store_id: str | None, at: datetime, tier: st
     if row["temporary_id"] is not None:
         candidates.append({"rule": "temporary", "amount": row["temporary_amount"], "price_id": row["temporary_id"],
                            "store_id": row["temporary_store"], "ends_at": row["temporary_ends_at"]})
-    best = min(candidates, key=lambda c: (c["amount"], RULE_ORDER[c["rule"]]))
+    best = cheapest(candidates)
     return {"sku_id": row["sku_id"], "store_id": store_id, "at": at, "tier": tier, "amount": best["amount"],
             "rule": best["rule"], "price_id": best["price_id"], "standard_amount": row["standard_amount"],
             "candidates": candidates}

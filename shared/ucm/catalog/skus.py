@@ -377,13 +377,16 @@ def list_skus(db: Database, objects: ObjectStore | None, *, q: str | None = None
 
 def _attach_prices(uow: UnitOfWork, items: list[dict[str, Any]], store_id: str | None) -> None:
     ids = [i["id"] for i in items]
-    plain = prices.effective_many(uow, ids, store_id)
-    member = prices.effective_many(uow, ids, store_id, tier="normal")
+    # One query for the page: the member price (tier 普通会员) and, without its candidate, the
+    # price a shopper without a card pays.
+    found = prices.effective_many(uow, ids, store_id, tier="normal")
     for item in items:
-        p = plain.get(item["id"])
-        m = member.get(item["id"])
-        item["price"] = None if p is None else {"amount": p["amount"], "rule": p["rule"],
-                                                 "member_amount": m["amount"] if m else p["amount"]}
+        e = found.get(item["id"])
+        if e is None:
+            item["price"] = None
+            continue
+        plain = prices.cheapest([c for c in e["candidates"] if c["rule"] != "member"])
+        item["price"] = {"amount": plain["amount"], "rule": plain["rule"], "member_amount": e["amount"]}
 
 
 def _search_ids(q: str, store_id: str | None, brand_id: str | None, category_id: str | None, status: str | None,

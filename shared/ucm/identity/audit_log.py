@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ucm import pagination
+from ucm import pagination, tabular
 from ucm.db import Database
 from ucm.identity import sql
 
@@ -54,11 +52,7 @@ def export_audit_csv(db: Database, f: AuditFilter) -> bytes:
     """UTF-8 with BOM, so Excel opens the Chinese headers correctly."""
     with db.transaction() as uow:
         rows = uow.all(sql.LIST_AUDIT, {**_audit_params(f), "limit": EXPORT_MAX_ROWS})
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(_AUDIT_HEADERS)
-    for r in rows:
-        w.writerow([r["at"].isoformat() if r["at"] else "", *(
+    return tabular.to_csv(_AUDIT_HEADERS, (
+        [r["at"].isoformat() if r["at"] else "", *(
             json.dumps(r[c], ensure_ascii=False) if c in ("before", "after") and r[c] is not None else (r[c] or "")
-            for c in _AUDIT_COLUMNS[1:])])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+            for c in _AUDIT_COLUMNS[1:])] for r in rows))
