@@ -94,7 +94,10 @@ await runCli('catalog_import', () =>
 
         step = 'open 商品/商品导入 → 新建导入';
         if (!(await tid('menu-imports').isVisible())) await tid('menu-catalog').click();
+        // The submenu animates open: click once it is shown, and be sure the click navigated.
+        await tid('menu-imports').waitFor({ state: 'visible' });
         await tid('menu-imports').click();
+        await page.waitForURL(/\/imports(\?|$)/);
         await tid('import-create').click();
 
         step = 'upload the file with a bad check digit';
@@ -166,6 +169,6 @@ await runCli('catalog_import', () =>
         await rm(dir, { recursive: true, force: true }).catch(() => {});
       }
     },
-    { timeoutMs: 20_000 },
+    { timeoutMs: 30_000 },  // a CI machine under the parallel suites' load
   ),
 );
