@@ -23,7 +23,7 @@ from ucm.db import Database, UnitOfWork
 from ucm.errors import FieldError, Problem, bad_request, not_found
 from ucm.identity.principal import Principal
 from ucm.inventory import sql
-from ucm.inventory.stock import ats_cache_key, qty_out
+from ucm.inventory.stock import invalidate_ats, qty_out
 from ucm.ports import Cache
 
 # The sign a reason gives a quantity; adjustments are signed by the caller.
@@ -48,7 +48,7 @@ def not_visible_store() -> Problem:
     return not_found("system.store.not_found", "找不到该门店，或您无权查看")
 
 
-def _parse_qty(raw: Any, field: str) -> Decimal:
+def parse_qty(raw: Any, field: str) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
         raise bad_request("inventory.quantity.invalid", "数量格式不对，请填写数字，例如 12 或 1.250",
                           errors=[FieldError(field, "inventory.quantity.invalid", "数量须为数字")])
@@ -136,60 +136,75 @@ def apply_move(db: Database, cache: Cache | None, who: Principal, store_id: str,
         if sku_id in parsed:
             raise bad_request("inventory.lines.duplicate", "同一商品在一笔出入库中只能出现一次，请合并数量",
                               errors=[FieldError(f"lines[{i}].sku_id", "inventory.lines.duplicate", "商品重复")])
-        parsed[str(sku_id)] = _signed(reason, _parse_qty(raw, field), field)
+        parsed[str(sku_id)] = _signed(reason, parse_qty(raw, field), field)
     ordered = sorted(parsed.items())
+    try:
+        with db.transaction() as uow:
+            result = post_move(uow, store_id, reason, ordered, key, ref=ref, note=note, reason_code=reason_code)
+    except KeyTaken as taken:
+        with db.transaction() as uow:  # the first attempt's result (the one above rolled back)
+            return _replay(uow, store_id, key, taken.digest)
+    invalidate_ats(cache, store_id, [s for s, _ in ordered])
+    return result
+
+
+def post_move(uow: UnitOfWork, store_id: str, reason: str, ordered: Sequence[tuple[str, Decimal]], key: str, *,
+              ref: str | None = None, note: str = "", reason_code: str | None = None) -> dict[str, Any]:
+    """Post a move inside the caller's transaction: the move row claiming ``key``, its audit row,
+    one ``stock.moved`` per line, and the balance+ledger statement. ``ordered``: (sku_id, signed
+    quantity) sorted by sku_id, quantities already parsed (``parse_qty``). Transfers and
+    stocktakes post their ledger entries through here, atomically with their own rows.
+
+    Raises a Problem (unknown SKU, fractional quantity of a counted unit, insufficient stock:
+    the caller's transaction must roll back), or ``KeyTaken`` when the key was used before. The
+    caller drops the cached ATS after its commit (``stock.invalidate_ats``)."""
     skus = [s for s, _ in ordered]
     digest = _digest(store_id, reason, ordered, ref, reason_code, note)
     actor = context.current().actor
     ts = datetime.now(timezone.utc).isoformat()
-
     move_id = str(uuid.uuid4())
-    try:
-        with db.transaction() as uow:
-            # One round trip for the whole move: checks, claim, audit, events and the
-            # balance+ledger statement travel in one pipeline; the checks are judged afterwards and
-            # anything wrong rolls it all back.
-            conn = uow.conn
-            with conn.pipeline():
-                refs_cur = conn.execute(sql.MOVE_REFS, {"store": store_id, "skus": skus})
-                claim_cur = conn.execute(sql.CLAIM_MOVE, {"move": move_id, "store": store_id, "key": key,
-                                                          "request": digest, "reason": reason, "ref": ref,
-                                                          "actor": actor})
-                uow.audit("inventory.move", "stock_move", move_id, store_id=store_id,
-                          after={"reason": reason, "ref": ref, "reason_code": reason_code, "note": note,
-                                 "lines": [{"sku_id": s, "qty_delta": str(q)} for s, q in ordered]})
-                uow.emit_many(topics.STOCK_MOVED, [
-                    (f"{store_id}:{s}", {"store_id": store_id, "sku_id": s, "qty_delta": str(q), "reason": reason,
-                                         "ref_id": ref, "move_id": move_id, "ts": ts}, store_id)
-                    for s, q in ordered])
-                apply_cur = conn.execute(sql.APPLY, {"store": store_id, "skus": skus,
-                                                     "deltas": [q for _, q in ordered], "sale": reason == "sale",
-                                                     "reason": reason, "code": reason_code, "note": note,
-                                                     "move": move_id, "actor": actor})
-            refs, claimed, applied = refs_cur.fetchall(), claim_cur.fetchone(), apply_cur.fetchall()
-            weighed = _check_refs(refs, ordered)
-            if claimed is None:
-                raise _Taken()
-            if len(applied) < len(ordered):
-                done = {r["sku_id"] for r in applied}
-                refused = [s for s in skus if s not in done]
-                raise _insufficient(uow, store_id, refused, parsed, weighed)
-            move = {"id": move_id, "store_id": store_id, "reason": reason, "ref": ref, "idempotency_key": key,
-                    "created_at": claimed["created_at"]}
-            result = _result(move, applied, weighed)
-    except _Taken:
-        with db.transaction() as uow:  # the first attempt's result (the one above rolled back)
-            return _replay(uow, store_id, key, digest)
-    if cache is not None:
-        cache.delete(*(ats_cache_key(store_id, s) for s in skus))
-    return result
+    # One round trip for the whole move: checks, claim, audit, events and the balance+ledger
+    # statement travel in one pipeline; the checks are judged afterwards and anything wrong
+    # rolls it all back.
+    conn = uow.conn
+    with conn.pipeline():
+        refs_cur = conn.execute(sql.MOVE_REFS, {"store": store_id, "skus": skus})
+        claim_cur = conn.execute(sql.CLAIM_MOVE, {"move": move_id, "store": store_id, "key": key,
+                                                  "request": digest, "reason": reason, "ref": ref,
+                                                  "actor": actor})
+        uow.audit("inventory.move", "stock_move", move_id, store_id=store_id,
+                  after={"reason": reason, "ref": ref, "reason_code": reason_code, "note": note,
+                         "lines": [{"sku_id": s, "qty_delta": str(q)} for s, q in ordered]})
+        uow.emit_many(topics.STOCK_MOVED, [
+            (f"{store_id}:{s}", {"store_id": store_id, "sku_id": s, "qty_delta": str(q), "reason": reason,
+                                 "ref_id": ref, "move_id": move_id, "ts": ts}, store_id)
+            for s, q in ordered])
+        apply_cur = conn.execute(sql.APPLY, {"store": store_id, "skus": skus,
+                                             "deltas": [q for _, q in ordered], "sale": reason == "sale",
+                                             "reason": reason, "code": reason_code, "note": note,
+                                             "move": move_id, "actor": actor})
+    refs, claimed, applied = refs_cur.fetchall(), claim_cur.fetchone(), apply_cur.fetchall()
+    weighed = _check_refs(refs, ordered)
+    if claimed is None:
+        raise KeyTaken(digest)
+    if len(applied) < len(ordered):
+        done = {r["sku_id"] for r in applied}
+        refused = [s for s in skus if s not in done]
+        raise _insufficient(uow, store_id, refused, dict(ordered), weighed)
+    move = {"id": move_id, "store_id": store_id, "reason": reason, "ref": ref, "idempotency_key": key,
+            "created_at": claimed["created_at"]}
+    return _result(move, applied, weighed)
 
 
-class _Taken(Exception):
+class KeyTaken(Exception):
     """The idempotency key belongs to an earlier move: roll this attempt back and replay."""
 
+    def __init__(self, digest: str) -> None:
+        super().__init__(digest)
+        self.digest = digest
 
-def _check_refs(refs: list[dict[str, Any]], ordered: list[tuple[str, Decimal]]) -> dict[str, bool]:
+
+def _check_refs(refs: list[dict[str, Any]], ordered: Sequence[tuple[str, Decimal]]) -> dict[str, bool]:
     if not refs:
         raise not_visible_store()
     skus = [s for s, _ in ordered]

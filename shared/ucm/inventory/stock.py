@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +30,12 @@ def qty_out(value: Decimal, weighed: bool) -> str | int:
 
 def ats_cache_key(store_id: str, sku_id: str) -> str:
     return f"ats:{store_id}:{sku_id}"
+
+
+def invalidate_ats(cache: Cache | None, store_id: str, sku_ids: Sequence[str]) -> None:
+    """Drop the cached ATS of these SKUs; call after the change has committed."""
+    if cache is not None and sku_ids:
+        cache.delete(*(ats_cache_key(store_id, s) for s in sku_ids))
 
 
 def _require_store(store_id: str | None) -> str:
