@@ -41,6 +41,15 @@ class Cache(Pingable, Protocol):
 
     def delete(self, *keys: str) -> int: ...
 
+    def get_many(self, *keys: str) -> list[bytes | None]:
+        """The values of ``keys`` in one round trip (None where missing), in order."""
+        ...
+
+    def incr_many(self, keys: Sequence[str], ttl_s: float) -> None:
+        """Add one to each counter in ``keys`` (a missing one starts at 0) and keep it ``ttl_s``
+        longer; one round trip. Counters read back through ``get``/``get_many`` as ASCII digits."""
+        ...
+
 
 class Olap(Pingable, Protocol):
     """ClickHouse, through clickhouse-connect (HTTP in the cloud, chdb in-process by default)."""

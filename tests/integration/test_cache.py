@@ -87,6 +87,38 @@ def test_binary_and_chinese_values(cache: Cache) -> None:
     assert cache.get("empty") == b""
 
 
+def test_get_many_keeps_order_and_misses(cache: Cache) -> None:
+    cache.set("a", b"1", 60)
+    cache.set("c", b"3", 60)
+    assert cache.get_many("a", "b", "c") == [b"1", None, b"3"]
+    assert cache.get_many() == []
+
+
+def test_incr_many_counts_from_zero_and_expires(cache: Cache) -> None:
+    cache.incr_many(["gen:x", "gen:y"], 60)
+    cache.incr_many(["gen:x"], 0.3)
+    assert cache.get_many("gen:x", "gen:y") == [b"2", b"1"]
+    with pytest.raises(ValueError):
+        cache.incr_many(["gen:x"], 0)
+    time.sleep(0.45)
+    assert cache.get("gen:x") is None  # the last bump set its lifetime
+    cache.incr_many(["gen:x"], 60)
+    assert cache.get("gen:x") == b"1"
+
+
+def test_concurrent_incr_many_loses_no_count(cache: Cache) -> None:
+    def bump() -> None:
+        for _ in range(50):
+            cache.incr_many(["gen:hot"], 60)
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert cache.get("gen:hot") == b"200"
+
+
 def test_ping(cache: Cache) -> None:
     cache.ping()
     assert cache.adapter_name in {"redis", "memory"}

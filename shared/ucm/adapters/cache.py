@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -84,6 +84,24 @@ class RedisCache:
         with self._errors("delete"):
             return int(self._client.delete(*(self._key(k) for k in keys)))
 
+    def get_many(self, *keys: str) -> list[bytes | None]:
+        if not keys:
+            return []
+        with self._errors("mget"):
+            values = self._client.mget([self._key(k) for k in keys])
+        return [None if v is None else bytes(v) for v in values]
+
+    def incr_many(self, keys: Sequence[str], ttl_s: float) -> None:
+        px = _ttl_ms(ttl_s)
+        if not keys:
+            return
+        with self._errors("incr"):
+            pipe = self._client.pipeline(transaction=False)
+            for k in keys:
+                pipe.incr(self._key(k))
+                pipe.pexpire(self._key(k), px)
+            pipe.execute()
+
     def ping(self) -> None:
         with self._errors("ping"):
             self._client.ping()
@@ -142,6 +160,22 @@ class MemoryCache:
                 if item is not None and item[0] > now:  # Redis counts only live keys
                     removed += 1
         return removed
+
+    def get_many(self, *keys: str) -> list[bytes | None]:
+        return [self.get(k) for k in keys]
+
+    def incr_many(self, keys: Sequence[str], ttl_s: float) -> None:
+        expires_at = time.monotonic() + _ttl_ms(ttl_s) / 1000
+        now = time.monotonic()
+        with self._lock:  # read and write under one lock: concurrent bumps never lose a count
+            for key in keys:
+                k = self._key(key)
+                item = self._items.get(k)
+                n = int(item[1]) if item is not None and item[0] > now else 0
+                self._items[k] = (expires_at, str(n + 1).encode())
+                self._items.move_to_end(k)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
 
     def ping(self) -> None:
         return None
