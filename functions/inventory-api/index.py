@@ -13,6 +13,7 @@ from ucm.fc.app import FunctionApp
 from ucm.fc.events import TimerEvent
 from ucm.identity.principal import Principal
 from ucm.inventory import moves, stock
+from ucm.inventory import reservations as reservations_
 from ucm.times import aware
 from ucm.web_auth import require
 
@@ -99,6 +100,63 @@ def invariant_check(ev: TimerEvent) -> dict[str, int]:
     with context.use(context.system("inventory-api")):
         drift = stock.check_invariants(container().db)
     return {"drift": len(drift)}
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+
+class ReserveLineIn(In):
+    sku_id: str = Field(min_length=1, max_length=64)
+    quantity: str | int = Field(description="预留数量：称重商品可带三位小数，其余为整数；须为正数")
+
+
+class ReserveIn(In):
+    store_id: str = Field(min_length=1, max_length=64)
+    lines: list[ReserveLineIn] = Field(min_length=1, max_length=moves.MAX_LINES)
+    ref: str | None = Field(default=None, max_length=100, description="来源单据号，例如订单号")
+    ttl_s: int | None = Field(default=None, description=f"有效秒数，默认 {reservations_.DEFAULT_TTL_S}，"
+                                                        f"最长 {reservations_.MAX_TTL_S}（7 天）")
+    idempotency_key: str | None = Field(default=None, max_length=200, description="也可放在 Idempotency-Key 头")
+
+
+ReservationStatus = Literal["active", "released", "consumed", "expired"]
+
+
+@app.route("/inventory/reservations", methods=["POST"], status_code=201, summary="预留库存（订单占用，到期自动释放）",
+           tags=["inventory"])
+def reserve(body: ReserveIn, idempotency_key: str | None = Header(default=None),
+            who: Principal = require("inventory.move")) -> dict[str, Any]:
+    c = container()
+    return reservations_.reserve(c.db, c.cache, body.store_id, [(li.sku_id, li.quantity) for li in body.lines],
+                                 body.ref, body.ttl_s, idempotency_key or body.idempotency_key)
+
+
+@app.route("/inventory/reservations", methods=["GET"], summary="预留列表", tags=["inventory"])
+def list_reservations(store_id: str, sku_id: str | None = None, status: ReservationStatus | None = None,
+                      ref: str | None = None, limit: int | None = None, cursor: str | None = None,
+                      who: Principal = require("inventory.read")) -> dict[str, Any]:
+    return reservations_.list_reservations(container().db, store_id, sku_id, status, ref, limit, cursor)
+
+
+@app.route("/inventory/reservations/{reservation_id}/release", methods=["POST"], summary="释放预留",
+           tags=["inventory"])
+def release(reservation_id: str, who: Principal = require("inventory.move")) -> dict[str, Any]:
+    c = container()
+    return reservations_.end(c.db, c.cache, reservation_id, "released")
+
+
+@app.route("/inventory/reservations/{reservation_id}/consume", methods=["POST"], summary="预留转销售（已出库）",
+           tags=["inventory"])
+def consume(reservation_id: str, who: Principal = require("inventory.move")) -> dict[str, Any]:
+    c = container()
+    return reservations_.end(c.db, c.cache, reservation_id, "consumed")
+
+
+@app.schedule("0 * * * * *")  # every minute: expired reservations give their stock back
+def expire_reservations(ev: TimerEvent) -> dict[str, int]:
+    with context.use(context.system("inventory-api")):
+        c = container()
+        return {"expired": reservations_.expire(c.db, c.cache)}
 
 
 handler = app.handler

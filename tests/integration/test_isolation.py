@@ -468,6 +468,44 @@ def test_inventory_of_b_is_hidden_by_store_filter(w: World, b_side: Ids, callers
     assert b_side.store_b in w.call("GET", "/inventory/stock", w.admin_user, query={"store_id": b_side.store_b}).text
 
 
+# inventory reservations, thresholds and alerts: store B's rows are 404 when named (by store or
+# by id) and absent from lists; reserving in B or setting its thresholds is refused.
+_B_RESERVATION: dict[str, str] = {}
+
+
+def _reservation_b(w: World, ids: Ids) -> str:
+    """An active reservation of store B (created once, by HQ)."""
+    if "id" not in _B_RESERVATION:
+        r = w.call("POST", "/inventory/reservations", w.admin_user, {
+            "store_id": ids.store_b, "idempotency_key": uuid.uuid4().hex,
+            "lines": [{"sku_id": ids.sku_hq, "quantity": 1}], "ttl_s": 7 * 24 * 3600})
+        assert r.status_code == 201, r.text
+        _B_RESERVATION["id"] = r.json()["items"][0]["id"]
+    return _B_RESERVATION["id"]
+
+
+def reservation_b(action: str) -> Check:
+    def check(w: World, ids: Ids, caller: str) -> None:
+        rid = _reservation_b(w, ids)
+        r = send(w, caller, "POST", f"/inventory/reservations/{rid}/{action}")
+        assert r.status_code in (404, 403), r.text
+        if r.status_code == 403:
+            assert r.json()["code"] in REFUSALS, r.text
+        assert no_b_in(r.text, ids)
+        listed = w.call("GET", "/inventory/reservations", w.admin_user, query={"store_id": ids.store_b}).json()
+        assert {i["id"]: i["status"] for i in listed["items"]}[rid] == "active"  # untouched
+    return check
+
+
+MATRIX.update({
+    ("POST", "/inventory/reservations"): hidden("POST", "/inventory/reservations", {
+        "store_id": "{store}", "idempotency_key": "iso-b", "lines": [{"sku_id": "{sku_hq}", "quantity": 1}]}),
+    ("GET", "/inventory/reservations"): hidden("GET", "/inventory/reservations", query={"store_id": "{store}"}),
+    ("POST", "/inventory/reservations/{reservation_id}/release"): reservation_b("release"),
+    ("POST", "/inventory/reservations/{reservation_id}/consume"): reservation_b("consume"),
+})
+
+
 EXPORTS = [("/system/audit", {"format": "csv"}), ("/catalog/sku", {"format": "csv", "limit": "500"})]
 
 

@@ -11,15 +11,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from typing_extensions import LiteralString
+
 from ucm import context, pagination
 from ucm.db import Database
 from ucm.errors import not_found
-from ucm.inventory import sql
+from ucm.inventory import reservations_sql, sql
 from ucm.ports import Cache
 
 log = logging.getLogger(__name__)
 
-ATS_CACHE_TTL_S = 30.0  # a safety net only: every move drops its lines' keys after commit
+ATS_CACHE_TTL_S = 30.0  # a safety net only: every change bumps its SKUs' generation after commit
+# A generation outlives every value stored under it by far, so a counter that expired (no
+# change for a day) never brings an old value back to life.
+ATS_GEN_TTL_S = 86_400.0
 ZERO = Decimal(0)
 
 
@@ -32,10 +37,19 @@ def ats_cache_key(store_id: str, sku_id: str) -> str:
     return f"ats:{store_id}:{sku_id}"
 
 
+def ats_gen_key(store_id: str, sku_id: str) -> str:
+    return f"atsgen:{store_id}:{sku_id}"
+
+
 def invalidate_ats(cache: Cache | None, store_id: str, sku_ids: Sequence[str]) -> None:
-    """Drop the cached ATS of these SKUs; call after the change has committed."""
+    """Make the cached ATS of these SKUs stale; call after the change has committed.
+
+    Deleting the value would not do: a reader that read the database before the commit could
+    store its old value after the delete. Instead each store × SKU has a generation counter;
+    a value is stored with the generation read before the database was, and served only while
+    the generation is unchanged."""
     if cache is not None and sku_ids:
-        cache.delete(*(ats_cache_key(store_id, s) for s in sku_ids))
+        cache.incr_many([ats_gen_key(store_id, s) for s in sku_ids], ATS_GEN_TTL_S)
 
 
 def _require_store(store_id: str | None) -> str:
@@ -54,25 +68,45 @@ def _present(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def ats(db: Database, cache: Cache | None, store_id: str, sku_id: str) -> dict[str, Any]:
-    """ATS = on hand − reserved + in transit (plan §9.2) for one store × SKU, from the cache
-    (scope checked before it is read) or the database."""
-    _require_store(store_id)
-    key = ats_cache_key(store_id, sku_id)
-    if cache is not None:
-        raw = cache.get(key)
-        if raw is not None:
-            cached: dict[str, Any] = json.loads(raw)
-            return cached
+def cached_ats(cache: Cache, store_id: str, sku_id: str) -> tuple[dict[str, Any] | None, bytes]:
+    """(the cached ATS if still current, the generation now) in one round trip."""
+    raw, gen = cache.get_many(ats_cache_key(store_id, sku_id), ats_gen_key(store_id, sku_id))
+    gen = gen or b"0"
+    if raw is not None:
+        stored_gen, _, body = raw.partition(b"\n")
+        if stored_gen == gen:
+            value: dict[str, Any] = json.loads(body)
+            return value, gen
+    return None, gen
+
+
+def store_ats(cache: Cache, store_id: str, sku_id: str, gen: bytes, value: dict[str, Any]) -> None:
+    """Cache ``value`` under the generation read before the database was (``cached_ats``)."""
+    cache.set(ats_cache_key(store_id, sku_id), gen + b"\n" + json.dumps(value, ensure_ascii=False).encode(),
+              ATS_CACHE_TTL_S)
+
+
+def load_ats(db: Database, store_id: str, sku_id: str) -> dict[str, Any]:
     with db.transaction() as uow:
         row = uow.one(sql.BALANCE, {"store": store_id, "sku": sku_id})
         if row is None or uow.one("select 1 from store where id = %s", (store_id,)) is None:
             raise not_found("inventory.stock.not_found", "找不到该门店的这个商品，或您无权查看")
     out = _present({**row, "store_id": store_id, "sku_id": sku_id})
     out.pop("updated_at", None)
-    if cache is not None:
-        cache.set(key, json.dumps(out, ensure_ascii=False).encode(), ATS_CACHE_TTL_S)
     return out
+
+
+def ats(db: Database, cache: Cache | None, store_id: str, sku_id: str) -> dict[str, Any]:
+    """ATS = on hand − reserved + in transit (plan §9.2) for one store × SKU, from the cache
+    (scope checked before it is read) or the database."""
+    _require_store(store_id)
+    if cache is None:
+        return load_ats(db, store_id, sku_id)
+    value, gen = cached_ats(cache, store_id, sku_id)
+    if value is None:
+        value = load_ats(db, store_id, sku_id)
+        store_ats(cache, store_id, sku_id, gen, value)
+    return value
 
 
 def list_stock(db: Database, store_id: str | None, sku_id: str | None, limit: int | None,
@@ -133,17 +167,27 @@ class Drift:
     store_id: str
     sku_id: str
     balance: Decimal | None  # None: a ledger without a balance row
-    ledger_sum: Decimal
+    ledger_sum: Decimal  # what the balance should be: the ledger sum, or the measure's source
+    measure: str = "on_hand"  # which balance column disagrees
+
+
+# Further invariants of the balance row, each a query returning (store_id, sku_id, measure,
+# balance, expected) for every store × SKU where a counter differs from the rows it follows
+# from. Modules append theirs (reservations below; the transfers' in_transit from their lines).
+INVARIANT_CHECKS: list[LiteralString] = [reservations_sql.RESERVED_DRIFT]
 
 
 def check_invariants(db: Database) -> list[Drift]:
-    """Every store × SKU whose balance differs from the sum of its ledger (empty: all agree).
-    Runs with the platform's scope: it checks every store."""
+    """Every store × SKU whose balance differs from the sum of its ledger, or whose other
+    counters differ from their rows (empty: all agree). Runs with the platform's scope: it
+    checks every store."""
     ctx = context.system("inventory.check", context.current().trace_id)
     with db.transaction(ctx) as uow:
-        rows = uow.all(sql.DRIFT)
-    drift = [Drift(r["store_id"], r["sku_id"], r["balance"], r["ledger_sum"]) for r in rows]
+        drift = [Drift(r["store_id"], r["sku_id"], r["balance"], r["ledger_sum"]) for r in uow.all(sql.DRIFT)]
+        for query in INVARIANT_CHECKS:
+            drift += [Drift(r["store_id"], r["sku_id"], r["balance"], r["expected"], r["measure"])
+                      for r in uow.all(query)]
     for d in drift:
-        log.error("stock drift store=%s sku=%s balance=%s ledger_sum=%s", d.store_id, d.sku_id, d.balance,
-                  d.ledger_sum)
+        log.error("stock drift store=%s sku=%s measure=%s balance=%s expected=%s", d.store_id, d.sku_id,
+                  d.measure, d.balance, d.ledger_sum)
     return drift
