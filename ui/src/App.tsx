@@ -6,7 +6,7 @@ import DashboardPage from './pages/dashboard/DashboardPage';
 import LoginPage from './pages/login/LoginPage';
 import UnderConstruction from './pages/UnderConstruction';
 import NotFound from './pages/NotFound';
-import { CATALOG_PAGES, MODULES, PRICE_PAGES, SYSTEM_PAGES } from './routes';
+import { CATALOG_PAGES, INVENTORY_PAGES, MODULES, PRICE_PAGES, SYSTEM_PAGES } from './routes';
 import { RequireAuth, RequirePermission } from './auth/guards';
 import { useAuth } from './auth/AuthContext';
 
@@ -25,6 +25,14 @@ const PriceQueryPage = lazy(() => import('./pages/catalog/PriceQueryPage'));
 const PriceGuardsPage = lazy(() => import('./pages/catalog/PriceGuardsPage'));
 const ImportsPage = lazy(() => import('./pages/imports/ImportsPage'));
 const ImportWizardPage = lazy(() => import('./pages/imports/ImportWizardPage'));
+const StockPage = lazy(() => import('./pages/inventory/StockPage'));
+const LedgerPage = lazy(() => import('./pages/inventory/LedgerPage'));
+const MovePage = lazy(() => import('./pages/inventory/MovePage'));
+const TransfersPage = lazy(() => import('./pages/inventory/TransfersPage'));
+const TransferDetailPage = lazy(() => import('./pages/inventory/TransferDetailPage'));
+const StocktakesPage = lazy(() => import('./pages/inventory/StocktakesPage'));
+const StocktakeDetailPage = lazy(() => import('./pages/inventory/StocktakeDetailPage'));
+const AlertsPage = lazy(() => import('./pages/inventory/AlertsPage'));
 
 /** Module pages outside /system (absolute paths) and the pages reached from them. */
 const MODULE_ELEMENTS: Record<string, ReactNode> = {
@@ -34,11 +42,19 @@ const MODULE_ELEMENTS: Record<string, ReactNode> = {
   '/imports': <ImportsPage />,
   '/catalog/price': <PriceQueryPage />,
   '/catalog/price-guards': <PriceGuardsPage />,
+  '/inventory/stock': <StockPage />,
+  '/inventory/ledger': <LedgerPage />,
+  '/inventory/move': <MovePage />,
+  '/inventory/transfers': <TransfersPage />,
+  '/inventory/stocktakes': <StocktakesPage />,
+  '/inventory/alerts': <AlertsPage />,
 };
 const DETAIL_ROUTES: { path: string; permission: string; element: ReactNode }[] = [
   { path: '/catalog/sku/:id', permission: 'catalog.sku.read', element: <SkuDetailPage /> },
   { path: '/imports/new', permission: 'catalog.sku.write', element: <ImportWizardPage /> },
   { path: '/imports/:id', permission: 'catalog.sku.write', element: <ImportWizardPage /> },
+  { path: '/inventory/transfers/:id', permission: 'inventory.transfer', element: <TransferDetailPage /> },
+  { path: '/inventory/stocktakes/:id', permission: 'inventory.stocktake', element: <StocktakeDetailPage /> },
 ];
 
 const SYSTEM_ELEMENTS: Record<string, ReactNode> = {
@@ -97,7 +113,8 @@ export default function App() {
         </Route>
         <Route path="catalog" element={<ModuleIndex pages={CATALOG_PAGES} />} />
         <Route path="prices" element={<ModuleIndex pages={PRICE_PAGES} />} />
-        {[...CATALOG_PAGES, ...PRICE_PAGES].map((p) => (
+        <Route path="inventory" element={<ModuleIndex pages={INVENTORY_PAGES} />} />
+        {[...CATALOG_PAGES, ...PRICE_PAGES, ...INVENTORY_PAGES].map((p) => (
           <Route key={p.path} path={p.path.slice(1)} element={guarded(p.permission, MODULE_ELEMENTS[p.path])} />
         ))}
         {DETAIL_ROUTES.map((r) => (

@@ -49,12 +49,21 @@ export const PRICE_PAGES: SubRoute[] = [
   { path: '/catalog/price-guards', name: '价格规则', permission: 'catalog.price.read' },
 ];
 
+export const INVENTORY_PAGES: SubRoute[] = [
+  { path: '/inventory/stock', name: '库存总览', permission: 'inventory.read' },
+  { path: '/inventory/ledger', name: '库存流水', permission: 'inventory.read' },
+  { path: '/inventory/move', name: '出入库', permission: 'inventory.move' },
+  { path: '/inventory/transfers', name: '调拨', permission: 'inventory.transfer' },
+  { path: '/inventory/stocktakes', name: '盘点', permission: 'inventory.stocktake' },
+  { path: '/inventory/alerts', name: '预警', permission: 'inventory.read' },
+];
+
 /** Sidebar order follows plan §8: 仪表盘 / 商品 / 价格 / 库存 / 订单 / 会员 / 营销 / 报表 / 系统. */
 export const MODULES: ModuleRoute[] = [
   { path: '/dashboard', name: '仪表盘', icon: <DashboardOutlined />, ready: true },
   { path: '/catalog', name: '商品', icon: <AppstoreOutlined />, ready: true, children: CATALOG_PAGES },
   { path: '/prices', name: '价格', icon: <MoneyCollectOutlined />, ready: true, children: PRICE_PAGES },
-  { path: '/inventory', name: '库存', icon: <DatabaseOutlined />, ready: false },
+  { path: '/inventory', name: '库存', icon: <DatabaseOutlined />, ready: true, children: INVENTORY_PAGES },
   { path: '/orders', name: '订单', icon: <ShoppingCartOutlined />, ready: false },
   { path: '/members', name: '会员', icon: <TeamOutlined />, ready: false },
   { path: '/marketing', name: '营销', icon: <GiftOutlined />, ready: false },

@@ -1,0 +1,165 @@
+import { useCallback, useMemo, useState } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { PageContainer, type ProColumns } from '@ant-design/pro-components';
+import { App, Button, Form, Input, Modal, Select, Tag, Typography } from 'antd';
+import { errorMessage } from '../../api/client';
+import { ackAlert, listAlerts, putThreshold, type StockAlert } from '../../api/inventory';
+import FilterBar from '../../components/FilterBar';
+import ListTable from '../../components/ListTable';
+import SkuSelect from '../../components/SkuSelect';
+import { useAuth } from '../../auth/AuthContext';
+import { useCursorList } from '../../hooks/useCursorList';
+import { useActorNames } from '../../hooks/useRefData';
+import { useUrlFilters } from '../../hooks/useUrlFilters';
+import { formatDateTime } from '../../utils/format';
+import { ALERT_KIND, fmtQty } from './labels';
+import ProblemAlert from './ProblemAlert';
+import { useInventoryStores } from './useInventoryStores';
+
+const FILTER_KEYS = ['store_id', 'kind', 'status'] as const;
+type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
+const KIND_OPTIONS = Object.entries(ALERT_KIND).map(([value, k]) => ({ value, label: k.text }));
+
+/** 预警: low stock, slow movers and negative stock of a store; 知道了 acknowledges one. */
+export default function AlertsPage() {
+  const { message } = App.useApp();
+  const navigate = useNavigate();
+  const { can } = useAuth();
+  const { options, defaultStoreId } = useInventoryStores();
+  const { actorName } = useActorNames();
+  const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
+  const storeId = filters.store_id ?? defaultStoreId ?? undefined;
+  const status = filters.status ?? 'open';
+  const query = useMemo(() => ({ ...filters, store_id: storeId, status: status === 'all' ? undefined : status }), [filters, storeId, status]);
+  const queryKey = JSON.stringify(query);
+  const fetchPage = useCallback(
+    (p: { limit: number; cursor: string | null }, signal: AbortSignal) => listAlerts({ ...query, limit: p.limit, cursor: p.cursor }, signal),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [queryKey],
+  );
+  const list = useCursorList<StockAlert>(fetchPage, queryKey, limit);
+  const [acking, setAcking] = useState<string | null>(null);
+  const [thresholdOpen, setThresholdOpen] = useState(false);
+
+  const ack = async (a: StockAlert) => {
+    setAcking(a.id);
+    try {
+      await ackAlert(a.id);
+      message.success('已确认');
+      list.reload();
+    } catch (err) {
+      message.error(errorMessage(err));
+    } finally {
+      setAcking(null);
+    }
+  };
+
+  const columns: ProColumns<StockAlert>[] = [
+    { title: '类型', key: 'kind', render: (_, a) => <Tag color={ALERT_KIND[a.kind]?.color}>{ALERT_KIND[a.kind]?.text ?? a.kind}</Tag> },
+    {
+      title: '商品',
+      key: 'sku',
+      render: (_, a) => (
+        <a onClick={() => navigate(`/inventory/ledger?store_id=${encodeURIComponent(a.store_id)}&sku_id=${encodeURIComponent(a.sku_id)}`)}>
+          <Typography.Text style={{ fontFamily: 'monospace' }}>{a.sku_code}</Typography.Text> {a.sku_name}
+        </a>
+      ),
+    },
+    { title: '现有库存', key: 'on_hand', align: 'right', render: (_, a) => <Typography.Text strong style={{ fontSize: 16 }}>{fmtQty(a.on_hand)}</Typography.Text> },
+    { title: '预警线', key: 'threshold', align: 'right', render: (_, a) => fmtQty(a.threshold) },
+    { title: '说明', key: 'detail', render: (_, a) => a.detail ?? '—' },
+    { title: '发生时间', key: 'at', render: (_, a) => formatDateTime(a.raised_at ?? a.created_at) },
+    { title: '确认', key: 'acked', render: (_, a) => (a.acked_at ? `${actorName(a.acked_by)} ${formatDateTime(a.acked_at)}` : '—') },
+    {
+      title: '操作',
+      key: 'actions',
+      render: (_, a) =>
+        a.status === 'open' ? (
+          <Button size="small" loading={acking === a.id} onClick={() => void ack(a)} data-testid={`alert-ack-${a.sku_code}`}>
+            知道了
+          </Button>
+        ) : null,
+    },
+  ];
+
+  return (
+    <PageContainer title="预警" subTitle="库存偏低、滞销和负库存的商品">
+      <FilterBar<Filters> values={{ ...filters, store_id: storeId, status }} onSearch={(v) => setFilters({ store_id: v.store_id, kind: v.kind, status: v.status })} onReset={() => setFilters({})} testId="alert-filter">
+        <Form.Item name="store_id" label="门店">
+          <Select showSearch optionFilterProp="label" options={options} placeholder="选择门店" />
+        </Form.Item>
+        <Form.Item name="kind" label="类型">
+          <Select allowClear placeholder="全部" options={KIND_OPTIONS} />
+        </Form.Item>
+        <Form.Item name="status" label="状态">
+          <Select options={[{ value: 'open', label: '未处理' }, { value: 'acked', label: '已确认' }, { value: 'all', label: '全部' }]} />
+        </Form.Item>
+      </FilterBar>
+      <ListTable<StockAlert>
+        testId="alert-table"
+        list={list}
+        columns={columns}
+        rowKey="id"
+        persistenceKey="ucm.inventory.alerts.columns"
+        headerTitle="预警"
+        pager={{ limit, setLimit }}
+        rowTestId={(a) => `alert-row-${a.sku_code}`}
+        toolBar={
+          can('inventory.move')
+            ? [
+                <Button key="threshold" onClick={() => setThresholdOpen(true)} data-testid="threshold-open">
+                  设置预警线
+                </Button>,
+              ]
+            : []
+        }
+      />
+      {thresholdOpen && <ThresholdModal storeId={storeId} onClose={() => setThresholdOpen(false)} onSaved={() => { setThresholdOpen(false); list.reload(); }} />}
+    </PageContainer>
+  );
+}
+
+interface ThresholdForm {
+  store_id?: string;
+  sku_id?: string;
+  low_stock?: string;
+}
+
+/** 预警线: below this on hand a product raises 库存偏低 (no product = the store's default). */
+function ThresholdModal({ storeId, onClose, onSaved }: { storeId?: string; onClose: () => void; onSaved: () => void }) {
+  const { message } = App.useApp();
+  const { options } = useInventoryStores();
+  const [form] = Form.useForm<ThresholdForm>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (v: ThresholdForm) => {
+    if (!v.store_id || !v.low_stock) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await putThreshold({ store_id: v.store_id, sku_id: v.sku_id ?? null, low_stock: v.low_stock.trim() });
+      message.success('预警线已保存');
+      onSaved();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title="设置预警线" open onCancel={onClose} onOk={() => form.submit()} okButtonProps={{ loading: busy }}>
+      <Form<ThresholdForm> form={form} layout="vertical" initialValues={{ store_id: storeId }} onFinish={(v) => void submit(v)}>
+        <Form.Item name="store_id" label="门店" rules={[{ required: true, message: '请选择门店' }]}>
+          <Select showSearch optionFilterProp="label" options={options} />
+        </Form.Item>
+        <Form.Item name="sku_id" label="商品" tooltip="不选 = 本店所有商品的默认预警线">
+          <SkuSelect />
+        </Form.Item>
+        <Form.Item name="low_stock" label="低于此数量时预警" rules={[{ required: true, message: '请填写数量' }]}>
+          <Input inputMode="decimal" placeholder="例如 10" />
+        </Form.Item>
+      </Form>
+      <ProblemAlert error={error} />
+    </Modal>
+  );
+}

@@ -1,0 +1,130 @@
+import { useCallback, useMemo, useState } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { PageContainer, type ProColumns } from '@ant-design/pro-components';
+import { App, Form, Input, Select, Tag, Typography } from 'antd';
+import { errorMessage } from '../../api/client';
+import { exportStock, listStock, type StockRow } from '../../api/inventory';
+import CategoryTreeSelect from '../../components/CategoryTreeSelect';
+import FilterBar from '../../components/FilterBar';
+import { listActions, type ExportFormat } from '../../components/ListActions';
+import ListTable from '../../components/ListTable';
+import SavedViews from '../../components/SavedViews';
+import { useCategories } from '../../hooks/useCatalogRefs';
+import { useCursorList } from '../../hooks/useCursorList';
+import { useUrlFilters } from '../../hooks/useUrlFilters';
+import { formatDateTime } from '../../utils/format';
+import { fmtQty, isNegative } from './labels';
+import { useInventoryStores } from './useInventoryStores';
+
+const FILTER_KEYS = ['store_id', 'category_id', 'q', 'below_threshold'] as const;
+type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
+
+const big = (q: StockRow['on_hand'], strong = false) => (
+  <Typography.Text strong={strong} type={isNegative(q) ? 'danger' : undefined} style={{ fontSize: strong ? 18 : 15 }}>
+    {fmtQty(q)}
+  </Typography.Text>
+);
+
+/** 库存总览: one store's balances with what can still be sold; a row opens its ledger. */
+export default function StockPage() {
+  const { message } = App.useApp();
+  const navigate = useNavigate();
+  const { tree } = useCategories();
+  const { options, defaultStoreId } = useInventoryStores();
+  const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
+  const storeId = filters.store_id ?? defaultStoreId ?? undefined;
+  const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
+  const queryKey = JSON.stringify(query);
+  const fetchPage = useCallback(
+    (p: { limit: number; cursor: string | null }, signal: AbortSignal) =>
+      storeId ? listStock({ ...query, limit: p.limit, cursor: p.cursor }, signal) : Promise.resolve({ items: [], next_cursor: null }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [queryKey],
+  );
+  const list = useCursorList<StockRow>(fetchPage, queryKey, limit);
+  const [exporting, setExporting] = useState(false);
+
+  const doExport = async (format: ExportFormat) => {
+    setExporting(true);
+    try {
+      await exportStock(query, format);
+    } catch (err) {
+      message.error(errorMessage(err));
+    } finally {
+      setExporting(false);
+    }
+  };
+
+  const openLedger = (r: StockRow) => navigate(`/inventory/ledger?store_id=${encodeURIComponent(r.store_id)}&sku_id=${encodeURIComponent(r.sku_id)}`);
+
+  const columns: ProColumns<StockRow>[] = [
+    {
+      title: '商品编码',
+      dataIndex: 'sku_code',
+      key: 'code',
+      render: (_, r) => (
+        <a onClick={() => openLedger(r)} style={{ fontFamily: 'monospace' }} data-testid={`stock-link-${r.sku_code}`}>
+          {r.sku_code}
+        </a>
+      ),
+    },
+    {
+      title: '商品名称',
+      dataIndex: 'sku_name',
+      key: 'name',
+      render: (_, r) => (
+        <>
+          {r.sku_name}
+          {r.low_stock && (
+            <Tag color="orange" style={{ marginLeft: 8 }}>
+              库存偏低
+            </Tag>
+          )}
+        </>
+      ),
+    },
+    { title: '类目', dataIndex: 'category_name', key: 'category', render: (_, r) => r.category_name ?? '—' },
+    { title: '现有库存', dataIndex: 'on_hand', key: 'on_hand', align: 'right', render: (_, r) => <span data-testid="stock-on-hand">{big(r.on_hand, true)}</span> },
+    { title: '已预留', dataIndex: 'reserved', key: 'reserved', align: 'right', tooltip: '已被线上订单占用、尚未出库', render: (_, r) => <span data-testid="stock-reserved">{big(r.reserved)}</span> },
+    { title: '在途', dataIndex: 'in_transit', key: 'in_transit', align: 'right', tooltip: '其他门店已发出、本店尚未收到', render: (_, r) => <span data-testid="stock-in-transit">{big(r.in_transit)}</span> },
+    { title: '可售', dataIndex: 'ats', key: 'ats', align: 'right', tooltip: '现有 − 已预留 + 在途', render: (_, r) => <span data-testid="stock-ats">{big(r.ats, true)}</span> },
+    { title: '单位', dataIndex: 'unit', key: 'unit', render: (_, r) => r.unit ?? '—' },
+    { title: '更新时间', dataIndex: 'updated_at', key: 'updated_at', render: (_, r) => formatDateTime(r.updated_at) },
+  ];
+
+  const applyFilters = (v: Filters) =>
+    setFilters({ store_id: v.store_id, category_id: v.category_id, q: v.q?.trim(), below_threshold: v.below_threshold });
+
+  return (
+    <PageContainer title="库存总览" subTitle="点商品查看它的出入库流水">
+      <FilterBar<Filters> values={{ ...filters, store_id: storeId }} onSearch={applyFilters} onReset={() => setFilters({})} testId="stock-filter">
+        <Form.Item name="store_id" label="门店">
+          <Select showSearch optionFilterProp="label" options={options} placeholder="选择门店" data-testid="stock-filter-store" />
+        </Form.Item>
+        <Form.Item name="q" label="商品">
+          <Input placeholder="名称 / 编码 / 条码" allowClear data-testid="stock-filter-q" />
+        </Form.Item>
+        <Form.Item name="category_id" label="类目">
+          <CategoryTreeSelect tree={tree} placeholder="全部（含子类目）" />
+        </Form.Item>
+        <Form.Item name="below_threshold" label="只看">
+          <Select allowClear placeholder="全部商品" options={[{ value: 'true', label: '库存偏低的商品' }]} data-testid="stock-filter-low" />
+        </Form.Item>
+      </FilterBar>
+      <ListTable<StockRow>
+        testId="stock-table"
+        list={list}
+        columns={columns}
+        rowKey="sku_id"
+        persistenceKey="ucm.inventory.stock.columns"
+        headerTitle="库存"
+        pager={{ limit, setLimit }}
+        defaultHidden={['updated_at']}
+        rowTestId={(r) => `stock-row-${r.sku_code}`}
+        rowAttrs={(r) => ({ 'data-on-hand': String(r.on_hand), 'data-in-transit': String(r.in_transit), 'data-ats': String(r.ats), 'data-reserved': String(r.reserved) })}
+        toolBarExtra={<SavedViews<Filters> page="inventory.stock" current={filters} onApply={(s) => applyFilters(s ?? {})} />}
+        toolBar={listActions({ onExport: (f) => void doExport(f), exporting, formats: ['csv', 'xlsx'] })}
+      />
+    </PageContainer>
+  );
+}
