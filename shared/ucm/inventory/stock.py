@@ -16,7 +16,7 @@ from typing_extensions import LiteralString
 from ucm import context, pagination
 from ucm.db import Database
 from ucm.errors import not_found
-from ucm.inventory import reservations_sql, sql
+from ucm.inventory import reservations_sql, sql, transfer_sql
 from ucm.ports import Cache
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class Drift:
 # Further invariants of the balance row, each a query returning (store_id, sku_id, measure,
 # balance, expected) for every store × SKU where a counter differs from the rows it follows
 # from. Modules append theirs (reservations below; the transfers' in_transit from their lines).
-INVARIANT_CHECKS: list[LiteralString] = [reservations_sql.RESERVED_DRIFT]
+INVARIANT_CHECKS: list[LiteralString] = [reservations_sql.RESERVED_DRIFT, transfer_sql.IN_TRANSIT_DRIFT]
 
 
 def check_invariants(db: Database) -> list[Drift]:

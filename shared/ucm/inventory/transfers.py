@@ -7,14 +7,14 @@ transit at the destination; each receipt posts ``transfer_in`` there and takes w
 of transit (never more than was outstanding); close writes the rest off as a recorded
 discrepancy (lost in transit: no on-hand change anywhere, the source issued it at shipping).
 Every action locks the transfer row first, writes its audit row and a ``stock.transfer`` event
-in the same transaction, and drops the changed SKUs' cached ATS after commit.
+in the same transaction, and drops the changed SKUs' cached ATS after commit. The in-transit
+invariant (``transfer_sql.IN_TRANSIT_DRIFT``) runs with the others in ``stock.check_invariants``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +29,6 @@ from ucm.inventory import moves
 from ucm.inventory import transfer_sql as sql
 from ucm.inventory.stock import invalidate_ats, qty_out
 from ucm.ports import Cache
-
-log = logging.getLogger(__name__)
 
 REASONS = {"damaged": "破损", "short": "少发", "over": "多发", "wrong_item": "错发", "other": "其他"}
 STATUSES = ("created", "shipped", "partially_received", "received", "closed", "cancelled")
@@ -500,27 +498,3 @@ def list_transfers(db: Database, store_id: str | None, direction: str | None, st
                                   "after_at": after[0] if after else None, "after_id": after[1] if after else None,
                                   "limit": n + 1})
     return pagination.page(rows, n, ("created_at", "id"))
-
-
-# --- invariant ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InTransitDrift:
-    store_id: str
-    sku_id: str
-    in_transit: Decimal
-    outstanding: Decimal  # shipped − received over the open transfers to the store
-
-
-def check_in_transit(db: Database) -> list[InTransitDrift]:
-    """Every store × SKU whose in transit differs from its open transfer lines (empty: all agree).
-    Runs with the platform's scope: it checks every store."""
-    ctx = context.system("inventory.check", context.current().trace_id)
-    with db.transaction(ctx) as uow:
-        rows = uow.all(sql.IN_TRANSIT_DRIFT)
-    drift = [InTransitDrift(r["store_id"], r["sku_id"], r["balance"], r["expected"]) for r in rows]
-    for d in drift:
-        log.error("in-transit drift store=%s sku=%s in_transit=%s outstanding=%s", d.store_id, d.sku_id,
-                  d.in_transit, d.outstanding)
-    return drift
