@@ -14,6 +14,7 @@ from ucm.fc.events import TimerEvent
 from ucm.identity.principal import Principal
 from ucm.inventory import moves, stock
 from ucm.inventory import reservations as reservations_
+from ucm.inventory import transfers as transfers_
 from ucm.times import aware
 from ucm.web_auth import require
 
@@ -157,6 +158,112 @@ def expire_reservations(ev: TimerEvent) -> dict[str, int]:
     with context.use(context.system("inventory-api")):
         c = container()
         return {"expired": reservations_.expire(c.db, c.cache)}
+
+
+# --- transfers between stores (调拨) ------------------------------------------------------------
+
+
+DiscrepancyReason = Literal["damaged", "short", "over", "wrong_item", "other"]
+TransferStatus = Literal["created", "shipped", "partially_received", "received", "closed", "cancelled"]
+
+
+class TransferLineIn(In):
+    sku_id: str = Field(min_length=1, max_length=64)
+    quantity: str | int = Field(description="数量：称重商品可带三位小数（\"1.250\"），其余为整数；须为正数")
+
+
+class TransferIn(In):
+    from_store_id: str = Field(min_length=1, max_length=64, description="调出门店（须在您的范围内）")
+    to_store_id: str = Field(min_length=1, max_length=64, description="调入门店")
+    lines: list[TransferLineIn] = Field(min_length=1, max_length=moves.MAX_LINES)
+    note: str = Field(default="", max_length=transfers_.MAX_NOTE)
+    idempotency_key: str | None = Field(default=None, max_length=200, description="也可放在 Idempotency-Key 头")
+
+
+class ShipIn(In):
+    version: int
+    lines: list[TransferLineIn] | None = Field(default=None, max_length=moves.MAX_LINES,
+                                               description="实发数量（不填则按申请数量全部发出；可少发，不可多发）")
+
+
+class ReceiveLineIn(TransferLineIn):
+    discrepancy_reason: DiscrepancyReason | None = Field(default=None, description="差异原因（多收时必填）")
+    note: str = Field(default="", max_length=transfers_.MAX_NOTE)
+
+
+class ReceiveIn(In):
+    lines: list[ReceiveLineIn] = Field(min_length=1, max_length=moves.MAX_LINES)
+    idempotency_key: str | None = Field(default=None, max_length=200, description="也可放在 Idempotency-Key 头")
+
+
+class CloseLineIn(In):
+    sku_id: str = Field(min_length=1, max_length=64)
+    discrepancy_reason: DiscrepancyReason
+    note: str = Field(default="", max_length=transfers_.MAX_NOTE)
+
+
+class CloseIn(In):
+    version: int
+    discrepancy_reason: DiscrepancyReason | None = Field(default=None,
+                                                         description="未收部分的差异原因（各行未单独填写时）")
+    note: str = Field(default="", max_length=transfers_.MAX_NOTE)
+    lines: list[CloseLineIn] = Field(default_factory=list, max_length=moves.MAX_LINES)
+
+
+class VersionIn(In):
+    version: int
+
+
+@app.route("/inventory/transfers", methods=["POST"], status_code=201, summary="新建调拨单", tags=["transfers"])
+def create_transfer(body: TransferIn, idempotency_key: str | None = Header(default=None),
+                    who: Principal = require("inventory.transfer")) -> dict[str, Any]:
+    lines = [transfers_.Line(li.sku_id, li.quantity) for li in body.lines]
+    return transfers_.create(container().db, who, body.from_store_id, body.to_store_id, lines, body.note,
+                             idempotency_key or body.idempotency_key)
+
+
+@app.route("/inventory/transfers", methods=["GET"], summary="调拨单列表", tags=["transfers"])
+def list_transfers(store_id: str | None = None, direction: Literal["out", "in"] | None = None,
+                   status: TransferStatus | None = None, limit: int | None = None, cursor: str | None = None,
+                   who: Principal = require("inventory.read")) -> dict[str, Any]:
+    return transfers_.list_transfers(container().db, store_id, direction, status, limit, cursor)
+
+
+@app.route("/inventory/transfers/{transfer_id}", methods=["GET"], summary="调拨单详情", tags=["transfers"])
+def get_transfer(transfer_id: str, who: Principal = require("inventory.read")) -> dict[str, Any]:
+    return transfers_.get(container().db, who, transfer_id)
+
+
+@app.route("/inventory/transfers/{transfer_id}/ship", methods=["POST"], summary="调拨发货（调出门店）",
+           tags=["transfers"])
+def ship_transfer(transfer_id: str, body: ShipIn, who: Principal = require("inventory.transfer")) -> dict[str, Any]:
+    c = container()
+    lines = None if body.lines is None else [transfers_.Line(li.sku_id, li.quantity) for li in body.lines]
+    return transfers_.ship(c.db, c.cache, who, transfer_id, body.version, lines)
+
+
+@app.route("/inventory/transfers/{transfer_id}/receive", methods=["POST"], summary="调拨收货（调入门店，可分批）",
+           tags=["transfers"])
+def receive_transfer(transfer_id: str, body: ReceiveIn, idempotency_key: str | None = Header(default=None),
+                     who: Principal = require("inventory.transfer")) -> dict[str, Any]:
+    c = container()
+    lines = [transfers_.Line(li.sku_id, li.quantity, li.discrepancy_reason, li.note) for li in body.lines]
+    return transfers_.receive(c.db, c.cache, who, transfer_id, lines, idempotency_key or body.idempotency_key)
+
+
+@app.route("/inventory/transfers/{transfer_id}/close", methods=["POST"], summary="调拨结单（调入门店，未收部分记差异）",
+           tags=["transfers"])
+def close_transfer(transfer_id: str, body: CloseIn, who: Principal = require("inventory.transfer")) -> dict[str, Any]:
+    c = container()
+    lines = [transfers_.Line(li.sku_id, None, li.discrepancy_reason, li.note) for li in body.lines]
+    return transfers_.close(c.db, c.cache, who, transfer_id, body.version, body.discrepancy_reason, body.note, lines)
+
+
+@app.route("/inventory/transfers/{transfer_id}/cancel", methods=["POST"], summary="取消调拨单（调出门店，发货前）",
+           tags=["transfers"])
+def cancel_transfer(transfer_id: str, body: VersionIn,
+                    who: Principal = require("inventory.transfer")) -> dict[str, Any]:
+    return transfers_.cancel(container().db, who, transfer_id, body.version)
 
 
 handler = app.handler

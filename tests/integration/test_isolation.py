@@ -505,6 +505,67 @@ MATRIX.update({
     ("POST", "/inventory/reservations/{reservation_id}/consume"): reservation_b("consume"),
 })
 
+# inventory transfers: a transfer between store B and another store of region B (a second one,
+# created here: A's area manager covers A and A2) is seen by neither list nor id, and no action
+# reaches it; creating a transfer out of B is refused.
+_B_TRANSFER: dict[str, str] = {}
+
+
+def _transfer_b(w: World, ids: Ids) -> dict[str, str]:
+    """A shipped transfer from store B to store B2 (created once, by HQ)."""
+    if not _B_TRANSFER:
+        fields = {k: v for k, v in STORE_FIELDS.items() if k != "version"}
+        b2 = w.call("POST", "/system/stores", w.admin_user, {**fields, "code": uniq("S"), "name": "天河二店",
+                                                             "region_id": w.region_b})
+        assert b2.status_code == 201, b2.text
+        t = w.call("POST", "/inventory/transfers", w.admin_user, {
+            "from_store_id": ids.store_b, "to_store_id": b2.json()["id"], "lines": [{"sku_id": ids.sku_hq,
+                                                                                    "quantity": 1}]})
+        assert t.status_code == 201, t.text
+        shipped = w.call("POST", f"/inventory/transfers/{t.json()['id']}/ship", w.admin_user, {"version": 1})
+        assert shipped.status_code == 200, shipped.text
+        _B_TRANSFER.update(id=t.json()["id"], code=t.json()["code"], store=b2.json()["id"])
+    return _B_TRANSFER
+
+
+def transfer_b(method: str, suffix: str = "", body: object = None) -> Check:
+    """Store B's transfer through ``/inventory/transfers/{id}{suffix}``: 404 (403 without the
+    permission), and the transfer unchanged."""
+
+    def check(w: World, ids: Ids, caller: str) -> None:
+        t = _transfer_b(w, ids)
+        r = send(w, caller, method, f"/inventory/transfers/{t['id']}{suffix}", body=_fill(body, ids))
+        assert r.status_code in (404, 403), r.text
+        if r.status_code == 403:
+            assert r.json()["code"] in REFUSALS, r.text
+        assert no_b_in(r.text, ids) and t["code"] not in r.text and t["store"] not in r.text
+        seen = w.call("GET", f"/inventory/transfers/{t['id']}", w.admin_user).json()
+        assert (seen["status"], seen["version"]) == ("shipped", 2)  # untouched
+    return check
+
+
+def transfers_listed_without_b(w: World, ids: Ids, caller: str) -> None:
+    t = _transfer_b(w, ids)
+    for query in ({"limit": "500"}, {"direction": "in", "limit": "500"}, {"store_id": ids.store_b}):
+        r = send(w, caller, "GET", "/inventory/transfers", query=query)
+        assert r.status_code in (200, 403, 404), r.text
+        assert no_b_in(r.text, ids) and t["id"] not in r.text and t["store"] not in r.text
+    assert t["id"] in w.call("GET", "/inventory/transfers", w.admin_user, query={"store_id": ids.store_b}).text
+
+
+MATRIX.update({
+    ("POST", "/inventory/transfers"): hidden("POST", "/inventory/transfers", {
+        "from_store_id": "{store}", "to_store_id": "{store}", "lines": [{"sku_id": "{sku_hq}", "quantity": 1}]}),
+    ("GET", "/inventory/transfers"): transfers_listed_without_b,
+    ("GET", "/inventory/transfers/{transfer_id}"): transfer_b("GET"),
+    ("POST", "/inventory/transfers/{transfer_id}/ship"): transfer_b("POST", "/ship", {"version": 2}),
+    ("POST", "/inventory/transfers/{transfer_id}/receive"): transfer_b("POST", "/receive", {
+        "idempotency_key": "iso-b", "lines": [{"sku_id": "{sku_hq}", "quantity": 1}]}),
+    ("POST", "/inventory/transfers/{transfer_id}/close"): transfer_b("POST", "/close", {
+        "version": 2, "discrepancy_reason": "short"}),
+    ("POST", "/inventory/transfers/{transfer_id}/cancel"): transfer_b("POST", "/cancel", {"version": 2}),
+})
+
 
 EXPORTS = [("/system/audit", {"format": "csv"}), ("/catalog/sku", {"format": "csv", "limit": "500"})]
 
