@@ -12,6 +12,7 @@ from ucm.bootstrap import container
 from ucm.fc.app import FunctionApp
 from ucm.fc.events import TimerEvent
 from ucm.identity.principal import Principal
+from ucm.inventory import alerts as alerts_
 from ucm.inventory import moves, stock
 from ucm.inventory import reservations as reservations_
 from ucm.inventory import transfers as transfers_
@@ -264,6 +265,49 @@ def close_transfer(transfer_id: str, body: CloseIn, who: Principal = require("in
 def cancel_transfer(transfer_id: str, body: VersionIn,
                     who: Principal = require("inventory.transfer")) -> dict[str, Any]:
     return transfers_.cancel(container().db, who, transfer_id, body.version)
+
+
+# --- alerts ---------------------------------------------------------------------------------------
+
+
+class ThresholdIn(In):
+    store_id: str = Field(min_length=1, max_length=64)
+    sku_id: str | None = Field(default=None, max_length=64, description="空：门店默认预警数量")
+    low_stock: str | int | None = Field(description="现有库存 ≤ 此数即预警；null 删除该设置")
+    slow_mover_days: int | None = Field(default=None, description="滞销天数（仅门店默认，1–365，默认 30）")
+
+
+AlertKind = Literal["low_stock", "slow_mover", "negative"]
+AlertStatus = Literal["open", "acknowledged", "resolved"]
+
+
+@app.route("/inventory/thresholds", methods=["PUT"], summary="设置低库存预警数量（单品或门店默认）", tags=["inventory"])
+def set_threshold(body: ThresholdIn, who: Principal = require("inventory.move")) -> dict[str, Any]:
+    return alerts_.set_threshold(container().db, body.store_id, body.sku_id, body.low_stock, body.slow_mover_days)
+
+
+@app.route("/inventory/thresholds", methods=["GET"], summary="低库存预警数量", tags=["inventory"])
+def thresholds(store_id: str, limit: int | None = None, cursor: str | None = None,
+               who: Principal = require("inventory.read")) -> dict[str, Any]:
+    return alerts_.thresholds(container().db, store_id, limit, cursor)
+
+
+@app.route("/inventory/alerts", methods=["GET"], summary="库存预警（低库存、滞销、负库存）", tags=["inventory"])
+def list_alerts(store_id: str, kind: AlertKind | None = None, status: AlertStatus | None = None,
+                limit: int | None = None, cursor: str | None = None,
+                who: Principal = require("inventory.read")) -> dict[str, Any]:
+    return alerts_.list_alerts(container().db, store_id, kind, status, limit, cursor)
+
+
+@app.route("/inventory/alerts/{alert_id}/ack", methods=["POST"], summary="确认预警", tags=["inventory"])
+def ack_alert(alert_id: str, who: Principal = require("inventory.move")) -> dict[str, Any]:
+    return alerts_.acknowledge(container().db, alert_id)
+
+
+@app.schedule("0 0 22 * * *")  # daily at 06:00 Shanghai time, before the shops open
+def evaluate_alerts(ev: TimerEvent) -> dict[str, int]:
+    with context.use(context.system("inventory-api")):
+        return alerts_.evaluate(container().db)
 
 
 handler = app.handler

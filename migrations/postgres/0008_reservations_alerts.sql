@@ -82,3 +82,7 @@ create trigger stock_balance_went_negative after insert on stock_balance
     for each row when (new.on_hand < 0) execute function stock_negative_flag();
 create trigger stock_balance_sign_changed after update of on_hand on stock_balance
     for each row when ((new.on_hand < 0) <> (old.on_hand < 0)) execute function stock_negative_flag();
+
+-- The last sale of a store × SKU (alerts list, slow movers): an index-only backward scan of
+-- sale rows alone; it costs an index entry on sale lines only.
+create index stock_ledger_sales on stock_ledger (store_id, sku_id, occurred_at) where reason = 'sale';

@@ -160,9 +160,20 @@ def _cmd_inventory_check(args: argparse.Namespace) -> int:
     with context.use(context.system("cli")):
         drift = stock.check_invariants(container().db)
     for d in drift:
-        print(f"drift store={d.store_id} sku={d.sku_id} balance={d.balance} ledger_sum={d.ledger_sum}")
-    print(f"{len(drift)} store × SKU with drift" if drift else "ok: every balance equals its ledger sum")
+        print(f"drift store={d.store_id} sku={d.sku_id} {d.measure}={d.balance} expected={d.ledger_sum}")
+    print(f"{len(drift)} store × SKU with drift" if drift else "ok: every balance equals its ledger sum and its rows")
     return 1 if drift else 0
+
+
+def _cmd_inventory_alerts(args: argparse.Namespace) -> int:
+    from ucm import context
+    from ucm.bootstrap import container
+    from ucm.inventory import alerts
+
+    with context.use(context.system("cli")):
+        out = alerts.evaluate(container().db)
+    print(" ".join(f"{k}={v}" for k, v in out.items()))
+    return 0
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
@@ -199,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=_cmd_reindex)
     sub.add_parser("inventory-check", help="核对库存：每个门店×商品的余额是否等于台账合计").set_defaults(
         fn=_cmd_inventory_check)
+    sub.add_parser("inventory-alerts", help="评估库存预警：低库存与滞销（每日定时任务同样执行）").set_defaults(
+        fn=_cmd_inventory_alerts)
     args = parser.parse_args(argv)
     from ucm import logs
 

@@ -497,7 +497,38 @@ def reservation_b(action: str) -> Check:
     return check
 
 
+_B_ALERT: dict[str, str] = {}
+
+
+def _alert_b(w: World, ids: Ids) -> str:
+    """An open negative-stock alert of store B (a sale beyond its stock, posted once by HQ)."""
+    if "id" not in _B_ALERT:
+        r = w.call("POST", "/inventory/move", w.admin_user, {
+            "store_id": ids.store_b, "reason": "sale", "idempotency_key": uuid.uuid4().hex,
+            "lines": [{"sku_id": ids.sku_b, "quantity": 100}]})
+        assert r.status_code == 200, r.text
+        got = w.call("GET", "/inventory/alerts", w.admin_user, query={"store_id": ids.store_b, "kind": "negative"})
+        _B_ALERT["id"] = next(a["id"] for a in got.json()["items"] if a["sku_id"] == ids.sku_b)
+    return _B_ALERT["id"]
+
+
+def alert_b_ack(w: World, ids: Ids, caller: str) -> None:
+    alert = _alert_b(w, ids)
+    r = send(w, caller, "POST", f"/inventory/alerts/{alert}/ack")
+    assert r.status_code in (404, 403), r.text
+    if r.status_code == 403:
+        assert r.json()["code"] in REFUSALS, r.text
+    assert no_b_in(r.text, ids) and alert not in r.text
+    got = w.call("GET", "/inventory/alerts", w.admin_user, query={"store_id": ids.store_b}).json()["items"]
+    assert {a["id"]: a["status"] for a in got}[alert] == "open"  # untouched
+
+
 MATRIX.update({
+    ("PUT", "/inventory/thresholds"): hidden("PUT", "/inventory/thresholds", {"store_id": "{store}", "sku_id": None,
+                                                                              "low_stock": 1}),
+    ("GET", "/inventory/thresholds"): hidden("GET", "/inventory/thresholds", query={"store_id": "{store}"}),
+    ("GET", "/inventory/alerts"): hidden("GET", "/inventory/alerts", query={"store_id": "{store}"}),
+    ("POST", "/inventory/alerts/{alert_id}/ack"): alert_b_ack,
     ("POST", "/inventory/reservations"): hidden("POST", "/inventory/reservations", {
         "store_id": "{store}", "idempotency_key": "iso-b", "lines": [{"sku_id": "{sku_hq}", "quantity": 1}]}),
     ("GET", "/inventory/reservations"): hidden("GET", "/inventory/reservations", query={"store_id": "{store}"}),
