@@ -4,6 +4,7 @@ Idempotent: running it again adds nothing. The demo admin is printed in the READ
 from __future__ import annotations
 
 import logging
+from decimal import ROUND_DOWN, Decimal
 
 from ucm import context
 from ucm.bootstrap import Container
@@ -90,6 +91,47 @@ def _seed_catalog(c: Container) -> None:
     log.info("demo data: catalog created", extra={"fields": {"skus": len(created)}})
 
 
+# Opening stock per SKU code at S001 (counted units whole, kg with decimals); the other stores hold
+# a share of it (STORE_SHARE), so each store's list looks a little different.
+OPENING = {
+    "100001": "240", "100002": "96", "100003": "72", "100004": "120", "100005": "288", "100006": "48",
+    "100007": "90", "100008": "8", "100009": "66", "100010": "44", "100011": "72", "100012": "16",
+    "200001": "52.500", "200002": "38.250", "200003": "64.800",
+}
+STORE_SHARE = {"S001": Decimal(1), "S002": Decimal("0.5"), "S003": Decimal("0.75"), "S004": Decimal("0.25")}
+# Goods on their way from S001 to S002, so 调拨 and 在途 have something to show.
+IN_TRANSIT = (("100001", 48), ("100005", 24), ("100009", 22))
+
+
+def _seed_stock(c: Container) -> None:
+    """Opening stock at S001–S004 (a purchase receipt each) and one shipped transfer S001 → S002.
+    Runs once: a store with stock already is left alone."""
+    from ucm.catalog import skus
+    from ucm.inventory import moves, stock, transfers
+
+    stores = {s["code"]: s["id"] for s in org.list_stores(c.db, None, None, None, 500, None)["items"]}
+    if stock.list_stock(c.db, stores["S001"], None, 1, None)["items"]:
+        return
+    ids = {s["code"]: s["id"] for s in skus.list_skus(c.db, None, limit=200, with_prices=False)["items"]
+           if s["store_id"] is None}
+    weighed = {code for code, *_rest, case in SKUS if case is None}
+    for store_code, share in STORE_SHARE.items():
+        lines = []
+        for code, qty in OPENING.items():
+            q = Decimal(qty) * share
+            # counted units stay whole (at least one), kg keep three decimals
+            q = q.quantize(Decimal("0.001")) if code in weighed else max(q.to_integral_value(ROUND_DOWN), Decimal(1))
+            lines.append((ids[code], str(q)))
+        moves.apply_move(c.db, c.cache, _SYSTEM, stores[store_code], "purchase_receipt", lines,
+                         f"demo:opening:{store_code}", ref="期初库存", note="演示数据：期初库存")
+    t = transfers.create(c.db, _SYSTEM, stores["S001"], stores["S002"],
+                         [transfers.Line(ids[code], qty) for code, qty in IN_TRANSIT], "演示数据：周末补货",
+                         "demo:transfer:S001-S002")
+    transfers.ship(c.db, c.cache, _SYSTEM, t["id"], t["version"])
+    log.info("demo data: opening stock and a transfer in transit",
+             extra={"fields": {"stores": len(STORE_SHARE), "skus": len(OPENING)}})
+
+
 def seed(c: Container) -> None:
     with context.use(context.system("demo", actor="system:demo")):
         if users.ensure_admin(c.db, ADMIN_USER, ADMIN_PASSWORD):
@@ -104,6 +146,7 @@ def seed(c: Container) -> None:
                 org.create_store(c.db, _SYSTEM, org.StoreInput(code, name, regions[region], address,
                                                                    "07:00-23:00", "active", "Asia/Shanghai"))
         _seed_catalog(c)
+        _seed_stock(c)
     if c.objects.head(WELCOME_KEY) is None:
         c.objects.put(WELCOME_KEY, WELCOME.encode(), "text/plain; charset=utf-8")
         log.info("demo data: welcome upload stored", extra={"fields": {"key": WELCOME_KEY}})
