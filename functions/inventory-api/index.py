@@ -189,7 +189,7 @@ class ShipIn(In):
 
 class ReceiveLineIn(TransferLineIn):
     discrepancy_reason: DiscrepancyReason | None = Field(default=None, description="差异原因（多收时必填）")
-    note: str = Field(default="", max_length=transfers_.MAX_NOTE)
+    note: str | None = Field(default=None, max_length=transfers_.MAX_NOTE)
 
 
 class ReceiveIn(In):
@@ -200,14 +200,14 @@ class ReceiveIn(In):
 class CloseLineIn(In):
     sku_id: str = Field(min_length=1, max_length=64)
     discrepancy_reason: DiscrepancyReason
-    note: str = Field(default="", max_length=transfers_.MAX_NOTE)
+    note: str | None = Field(default=None, max_length=transfers_.MAX_NOTE)
 
 
 class CloseIn(In):
     version: int
     discrepancy_reason: DiscrepancyReason | None = Field(default=None,
                                                          description="未收部分的差异原因（各行未单独填写时）")
-    note: str = Field(default="", max_length=transfers_.MAX_NOTE)
+    note: str | None = Field(default=None, max_length=transfers_.MAX_NOTE)
     lines: list[CloseLineIn] = Field(default_factory=list, max_length=moves.MAX_LINES)
 
 
@@ -248,7 +248,7 @@ def ship_transfer(transfer_id: str, body: ShipIn, who: Principal = require("inve
 def receive_transfer(transfer_id: str, body: ReceiveIn, idempotency_key: str | None = Header(default=None),
                      who: Principal = require("inventory.transfer")) -> dict[str, Any]:
     c = container()
-    lines = [transfers_.Line(li.sku_id, li.quantity, li.discrepancy_reason, li.note) for li in body.lines]
+    lines = [transfers_.Line(li.sku_id, li.quantity, li.discrepancy_reason, li.note or "") for li in body.lines]
     return transfers_.receive(c.db, c.cache, who, transfer_id, lines, idempotency_key or body.idempotency_key)
 
 
@@ -256,8 +256,9 @@ def receive_transfer(transfer_id: str, body: ReceiveIn, idempotency_key: str | N
            tags=["transfers"])
 def close_transfer(transfer_id: str, body: CloseIn, who: Principal = require("inventory.transfer")) -> dict[str, Any]:
     c = container()
-    lines = [transfers_.Line(li.sku_id, None, li.discrepancy_reason, li.note) for li in body.lines]
-    return transfers_.close(c.db, c.cache, who, transfer_id, body.version, body.discrepancy_reason, body.note, lines)
+    lines = [transfers_.Line(li.sku_id, None, li.discrepancy_reason, li.note or "") for li in body.lines]
+    return transfers_.close(c.db, c.cache, who, transfer_id, body.version, body.discrepancy_reason, body.note or "",
+                            lines)
 
 
 @app.route("/inventory/transfers/{transfer_id}/cancel", methods=["POST"], summary="取消调拨单（调出门店，发货前）",
