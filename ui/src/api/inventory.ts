@@ -78,13 +78,18 @@ export interface TransferLine {
   qty_requested: Qty;
   qty_shipped: Qty | null;
   qty_received: Qty;
+  /** shipped − received − written off */
+  qty_outstanding?: Qty;
+  qty_lost?: Qty;
+  discrepancy_reason?: string | null;
+  discrepancy_note?: string | null;
 }
 
 export interface TransferReceipt {
   id: string;
-  received_at: string;
+  created_at: string;
   actor: string | null;
-  lines: { sku_id: string; quantity: Qty; discrepancy_reason?: string | null; note?: string | null }[];
+  lines: { sku_id: string; quantity?: Qty; qty?: Qty; discrepancy_reason?: string | null; note?: string | null }[];
 }
 
 export interface Transfer {
@@ -181,23 +186,34 @@ export interface StockAlert {
   sku_id: string;
   sku_code: string;
   sku_name: string;
+  is_weighed: boolean;
   kind: AlertKind;
-  status: 'open' | 'acked' | 'resolved' | string;
-  on_hand?: Qty | null;
-  threshold?: Qty | null;
-  detail?: string | null;
-  raised_at?: string;
-  created_at?: string;
-  acked_by?: string | null;
-  acked_at?: string | null;
+  status: 'open' | 'acknowledged' | 'resolved';
+  /** On hand now, and when the alert was raised. */
+  on_hand: Qty | null;
+  on_hand_when_raised: Qty | null;
+  threshold: Qty | null;
+  last_sale_at: string | null;
+  opened_at: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  resolved_at: string | null;
 }
 
 export interface Threshold {
-  store_id: string;
-  sku_id: string | null;
-  sku_code?: string | null;
-  sku_name?: string | null;
+  sku_id: string;
+  sku_code: string;
+  sku_name: string;
+  is_weighed: boolean;
   low_stock: Qty;
+  actor: string | null;
+  updated_at: string;
+}
+
+export interface Thresholds extends Page<Threshold> {
+  store_id: string;
+  low_stock_default: Qty | null;
+  slow_mover_days: number;
 }
 
 const enc = encodeURIComponent;
@@ -252,7 +268,7 @@ export const cancelStocktake = (id: string, version: number) =>
 
 export const listAlerts = (query: Query, signal?: AbortSignal) => apiFetch<Page<StockAlert>>('/inventory/alerts', { query, signal }).then(toPage);
 export const ackAlert = (id: string) => apiFetch<StockAlert>(`/inventory/alerts/${enc(id)}/ack`, { method: 'POST', json: {} });
-export const listThresholds = (query: Query, signal?: AbortSignal) =>
-  apiFetch<Page<Threshold> | Threshold[]>('/inventory/thresholds', { query, signal }).then(toPage);
-export const putThreshold = (body: { store_id: string; sku_id: string | null; low_stock: Qty }) =>
-  apiFetch<Threshold>('/inventory/thresholds', { method: 'PUT', json: body });
+export const getThresholds = (query: Query, signal?: AbortSignal) => apiFetch<Thresholds>('/inventory/thresholds', { query, signal });
+/** low_stock null removes the SKU's own threshold (or the store default). */
+export const putThreshold = (body: { store_id: string; sku_id: string | null; low_stock: Qty | null; slow_mover_days?: number | null }) =>
+  apiFetch<unknown>('/inventory/thresholds', { method: 'PUT', json: body });

@@ -12,7 +12,7 @@ import { useCursorList } from '../../hooks/useCursorList';
 import { useActorNames } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime } from '../../utils/format';
-import { ALERT_KIND, fmtQty } from './labels';
+import { ALERT_KIND, fmtQty, isNegative } from './labels';
 import ProblemAlert from './ProblemAlert';
 import { useInventoryStores } from './useInventoryStores';
 
@@ -65,16 +65,28 @@ export default function AlertsPage() {
         </a>
       ),
     },
-    { title: '现有库存', key: 'on_hand', align: 'right', render: (_, a) => <Typography.Text strong style={{ fontSize: 16 }}>{fmtQty(a.on_hand)}</Typography.Text> },
+    { title: '现有库存', key: 'on_hand', align: 'right', render: (_, a) => <Typography.Text strong type={isNegative(a.on_hand) ? 'danger' : undefined} style={{ fontSize: 16 }}>{fmtQty(a.on_hand)}</Typography.Text> },
+    { title: '预警时库存', key: 'raised', align: 'right', render: (_, a) => fmtQty(a.on_hand_when_raised) },
     { title: '预警线', key: 'threshold', align: 'right', render: (_, a) => fmtQty(a.threshold) },
-    { title: '说明', key: 'detail', render: (_, a) => a.detail ?? '—' },
-    { title: '发生时间', key: 'at', render: (_, a) => formatDateTime(a.raised_at ?? a.created_at) },
-    { title: '确认', key: 'acked', render: (_, a) => (a.acked_at ? `${actorName(a.acked_by)} ${formatDateTime(a.acked_at)}` : '—') },
+    { title: '最近销售', key: 'last_sale', render: (_, a) => (a.last_sale_at ? formatDateTime(a.last_sale_at) : '—') },
+    { title: '发生时间', key: 'at', render: (_, a) => formatDateTime(a.opened_at) },
+    {
+      title: '状态',
+      key: 'status',
+      render: (_, a) =>
+        a.status === 'open' ? (
+          <Tag color="red">未处理</Tag>
+        ) : a.status === 'acknowledged' ? (
+          <span>已确认 · {actorName(a.acknowledged_by)} {formatDateTime(a.acknowledged_at)}</span>
+        ) : (
+          <Tag color="green">已解除 {formatDateTime(a.resolved_at)}</Tag>
+        ),
+    },
     {
       title: '操作',
       key: 'actions',
       render: (_, a) =>
-        a.status === 'open' ? (
+        a.status === 'open' && can('inventory.move') ? (
           <Button size="small" loading={acking === a.id} onClick={() => void ack(a)} data-testid={`alert-ack-${a.sku_code}`}>
             知道了
           </Button>
@@ -92,7 +104,7 @@ export default function AlertsPage() {
           <Select allowClear placeholder="全部" options={KIND_OPTIONS} />
         </Form.Item>
         <Form.Item name="status" label="状态">
-          <Select options={[{ value: 'open', label: '未处理' }, { value: 'acked', label: '已确认' }, { value: 'all', label: '全部' }]} />
+          <Select options={[{ value: 'open', label: '未处理' }, { value: 'acknowledged', label: '已确认' }, { value: 'resolved', label: '已解除' }, { value: 'all', label: '全部' }]} />
         </Form.Item>
       </FilterBar>
       <ListTable<StockAlert>
@@ -125,7 +137,7 @@ interface ThresholdForm {
   low_stock?: string;
 }
 
-/** 预警线: below this on hand a product raises 库存偏低 (no product = the store's default). */
+/** 预警线: at or below this on hand a product raises 库存偏低 (no product = the store's default). */
 function ThresholdModal({ storeId, onClose, onSaved }: { storeId?: string; onClose: () => void; onSaved: () => void }) {
   const { message } = App.useApp();
   const { options } = useInventoryStores();
@@ -137,7 +149,7 @@ function ThresholdModal({ storeId, onClose, onSaved }: { storeId?: string; onClo
     setBusy(true);
     setError(null);
     try {
-      await putThreshold({ store_id: v.store_id, sku_id: v.sku_id ?? null, low_stock: v.low_stock.trim() });
+      await putThreshold({ store_id: v.store_id, sku_id: v.sku_id ?? null, low_stock: v.low_stock.trim() || null });
       message.success('预警线已保存');
       onSaved();
     } catch (err) {
@@ -155,10 +167,11 @@ function ThresholdModal({ storeId, onClose, onSaved }: { storeId?: string; onClo
         <Form.Item name="sku_id" label="商品" tooltip="不选 = 本店所有商品的默认预警线">
           <SkuSelect />
         </Form.Item>
-        <Form.Item name="low_stock" label="低于此数量时预警" rules={[{ required: true, message: '请填写数量' }]}>
+        <Form.Item name="low_stock" label="库存不高于此数量时预警" rules={[{ required: true, message: '请填写数量' }]}>
           <Input inputMode="decimal" placeholder="例如 10" />
         </Form.Item>
       </Form>
+      <Typography.Paragraph type="secondary">预警每天早上 6 点按最新库存检查一次；负库存随出入库立即提醒。</Typography.Paragraph>
       <ProblemAlert error={error} />
     </Modal>
   );

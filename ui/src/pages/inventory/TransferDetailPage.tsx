@@ -12,8 +12,9 @@ import { TRANSFER_DISCREPANCY, TRANSFER_STATUS, fmtQty, isNegative, isZero, subQ
 import ProblemAlert from './ProblemAlert';
 import { useInventoryStores } from './useInventoryStores';
 
-/** What is still to arrive: shipped − received (never below 0 on screen). */
-const outstanding = (l: TransferLine) => {
+/** What is still to arrive (the API's figure; else shipped − received, never below 0). */
+const outstanding = (l: TransferLine): string => {
+  if (l.qty_outstanding !== undefined) return String(l.qty_outstanding);
   const rest = subQty(l.qty_shipped ?? 0, l.qty_received ?? 0) ?? '0';
   return isNegative(rest) ? '0' : rest;
 };
@@ -112,6 +113,19 @@ export default function TransferDetailPage() {
             { title: '已收', key: 'recv', align: 'right', render: (_, l) => <Typography.Text strong style={{ fontSize: 16 }}>{fmtQty(l.qty_received)}</Typography.Text> },
             { title: '待收', key: 'rest', align: 'right', render: (_, l) => (tr.status === 'shipped' || tr.status === 'partially_received' ? fmtQty(outstanding(l)) : '—') },
             { title: '单位', key: 'unit', render: (_, l) => l.unit ?? '—' },
+            {
+              title: '差异',
+              key: 'disc',
+              render: (_, l) =>
+                l.discrepancy_reason ? (
+                  <Tag color="orange">
+                    {TRANSFER_DISCREPANCY.find((d) => d.value === l.discrepancy_reason)?.label ?? l.discrepancy_reason}
+                    {l.qty_lost && !isZero(l.qty_lost) ? ` · 未到 ${fmtQty(l.qty_lost)}` : ''}
+                  </Tag>
+                ) : (
+                  '—'
+                ),
+            },
           ]}
         />
       </Card>
@@ -122,7 +136,7 @@ export default function TransferDetailPage() {
             pagination={false}
             dataSource={tr.receipts}
             columns={[
-              { title: '收货时间', key: 'at', render: (_, r) => formatDateTime(r.received_at) },
+              { title: '收货时间', key: 'at', render: (_, r) => formatDateTime(r.created_at) },
               { title: '收货人', key: 'by', render: (_, r) => actorName(r.actor) },
               { title: '商品种数', key: 'n', render: (_, r) => r.lines?.length ?? 0 },
             ]}
