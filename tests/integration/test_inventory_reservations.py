@@ -6,29 +6,41 @@ the invariant check, and the exact ATS cache (a deterministic read/commit interl
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ucm import bootstrap, context
-from ucm.adapters.cache import MemoryCache
+import redis
+from ucm import bootstrap, context, outbox, topics
+from ucm.adapters.cache import RedisCache
+from ucm.adapters.kafka import KafkaBatchConsumer, KafkaPublisher
 from ucm.db import Database
+from ucm.embedded.tansu import TansuBroker
 from ucm.errors import Problem
 from ucm.fc.discovery import load_functions
 from ucm.fc.testing import Client
-from ucm.inventory import reservations, stock
+from ucm.inventory import moves, reservations, stock
 
-from tests.conftest import container_for, system_conn
-from tests.integration.identity_world import World, uniq, world
+from tests.conftest import REDIS_URL, container_for, system_conn
+from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq, world
 from tests.integration.test_inventory import _sku, ok, set_policy
 
 
 @pytest.fixture(scope="module")
 def w(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    container_for(db, tmp_path_factory.mktemp("reservations"), cache=MemoryCache())
+    prefix = f"ucmtest:{uuid.uuid4().hex[:8]}:"  # this module's own namespace in the shared Redis db
+    cache = RedisCache(REDIS_URL, prefix=prefix)
+    container_for(db, tmp_path_factory.mktemp("reservations"), cache=cache)
     yield world(db, load_functions()["system-api"])
     bootstrap.reset(None)
+    raw = redis.Redis.from_url(REDIS_URL)
+    keys = list(raw.scan_iter(match=prefix + "*"))
+    if keys:
+        raw.delete(*keys)
+    raw.close()
+    cache.close()
 
 
 @pytest.fixture(scope="module")
@@ -281,3 +293,50 @@ def test_a_reader_racing_a_move_never_caches_a_stale_ats(w: World, cat: str) -> 
     assert ats(w, w.store_a, sku)["on_hand"] == 6  # and now served from the cache
     with context.use(context.system("test")):
         assert stock.cached_ats(cache, w.store_a, sku)[0] == {**old, "on_hand": 6, "ats": 6}
+
+
+def test_the_consumer_covers_a_lost_invalidation_through_the_broker(w: World, cat: str) -> None:
+    """A move and a reservation whose writers never bumped the generation (no cache handed to
+    them: as if they crashed right after commit) leave a stale cached ATS; their events travel
+    through a real Kafka broker to inventory-events, which makes it current. Redelivered, they
+    are applied once."""
+    sku = stocked(w, cat, 10)
+    assert ats(w, w.store_a, sku)["ats"] == 10  # cached
+    db = bootstrap.container().db
+    with context.use(context.system("test-lost-bump")):
+        moved = moves.apply_move(db, None, ROOT_PRINCIPAL, w.store_a, "sale", [(sku, 3)], uuid.uuid4().hex)
+        made = reservations.reserve(db, None, w.store_a, [(sku, 2)], "ORD-K", None, uuid.uuid4().hex)
+    assert ats(w, w.store_a, sku)["ats"] == 10  # stale: nobody bumped
+    with system_conn(w.db) as conn:
+        rows = conn.execute(
+            "select id, topic, aggregate_id, store_id, payload, trace_id, actor, occurred_at from outbox"
+            " where (topic = 'stock.moved' and payload->>'move_id' = %s)"
+            " or (topic = 'stock.reserved' and payload->>'reservation_id' = %s) order by occurred_at",
+            (moved["move_id"], made["items"][0]["id"])).fetchall()
+    events = [outbox._event(r) for r in rows]
+    assert [e.type for e in events] == [topics.STOCK_MOVED, topics.STOCK_RESERVED]
+
+    with TansuBroker() as broker:
+        publisher = KafkaPublisher(broker.bootstrap, client_id="test-inventory-events")
+        consumer = KafkaBatchConsumer(broker.bootstrap, f"g-{uuid.uuid4().hex[:8]}",
+                                      [topics.STOCK_MOVED, topics.STOCK_RESERVED])
+        try:
+            publisher.ensure_topics([topics.STOCK_MOVED, topics.STOCK_RESERVED])
+            publisher.publish(events)
+            got: list[Any] = []
+            deadline = time.monotonic() + 30
+            while len(got) < len(events) and time.monotonic() < deadline:
+                got += consumer.poll_batch(max_records=100, timeout_s=5.0)
+        finally:
+            consumer.close()
+            publisher.close()
+    delivered = [r.event() for r in got]
+    assert sorted(e.id for e in delivered) == sorted(e.id for e in events)
+
+    fn = Client(load_functions()["inventory-events"])
+    out = fn.events.kafka(delivered)
+    assert (out["status"], out["applied"], out["duplicates"]) == (200, 2, 0), out
+    now = ats(w, w.store_a, sku)
+    assert (now["on_hand"], now["reserved"], now["ats"]) == (7, 2, 5)
+    again = fn.events.kafka(delivered)  # Kafka redelivers: applied once
+    assert (again["applied"], again["duplicates"]) == (0, 2)
