@@ -24,11 +24,12 @@ class In(BaseModel):
 
 
 class JobIn(In):
-    kind: Literal["sku"] = "sku"
+    kind: Literal["sku", "stocktake_count"] = "sku"
     filename: str = Field(min_length=1, max_length=200, description="原文件名，例如 商品导入.xlsx")
     content_type: str = Field(description="text/csv 或 xlsx 的类型")
     store_id: str | None = Field(default=None, description="门店导入时为门店 id；总部导入为空")
     mapping_id: str | None = Field(default=None, description="使用已保存的列对应方案")
+    target_id: str | None = Field(default=None, max_length=64, description="文件所属单据：盘点数导入时为盘点单 id")
 
 
 class MappingIn(In):
@@ -51,7 +52,7 @@ class UploadOut(BaseModel):
 # Literal paths come before /imports/{job_id} so that "template" is never taken for an id.
 
 @app.route("/imports/template", methods=["GET"], summary="下载导入模板", tags=["imports"])
-def get_template(kind: Literal["sku"] = "sku", format: Literal["csv", "xlsx"] = "xlsx",
+def get_template(kind: Literal["sku", "stocktake_count"] = "sku", format: Literal["csv", "xlsx"] = "xlsx",
                  who: Principal = require("catalog.sku.read")) -> Response:
     return download(*jobs.template(kind, format))
 
@@ -72,7 +73,7 @@ def delete_mapping(mapping_id: str, who: Principal = require("catalog.sku.write"
 def create_job(body: JobIn, who: Principal = require("files.upload")) -> dict[str, Any]:
     c = container()
     return jobs.create_job(c.db, c.objects, who, body.kind, body.filename, body.content_type, body.store_id,
-                           body.mapping_id)
+                           body.mapping_id, body.target_id)
 
 
 @app.route("/imports", methods=["GET"], summary="导入任务列表", tags=["imports"])

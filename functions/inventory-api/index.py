@@ -13,7 +13,7 @@ from ucm.fc.app import FunctionApp
 from ucm.fc.events import TimerEvent
 from ucm.identity.principal import Principal
 from ucm.inventory import alerts as alerts_
-from ucm.inventory import moves, stock
+from ucm.inventory import moves, stock, stocktakes
 from ucm.inventory import reservations as reservations_
 from ucm.inventory import transfers as transfers_
 from ucm.times import aware
@@ -266,6 +266,140 @@ def close_transfer(transfer_id: str, body: CloseIn, who: Principal = require("in
 def cancel_transfer(transfer_id: str, body: VersionIn,
                     who: Principal = require("inventory.transfer")) -> dict[str, Any]:
     return transfers_.cancel(container().db, who, transfer_id, body.version)
+
+
+# --- stocktakes (盘点) -----------------------------------------------------------------------------
+
+StocktakeReason = Literal["damage", "theft", "expired", "counting_error", "receiving_error", "other"]
+
+
+class StocktakeIn(In):
+    store_id: str = Field(min_length=1, max_length=64)
+    category_ids: list[str] = Field(default_factory=list, max_length=stocktakes.MAX_CATEGORIES,
+                                    description="盘点的类目（含下级）；空：全店盘点")
+    note: str = Field(default="", max_length=200)
+
+
+class StocktakeCountIn(In):
+    sku_id: str | None = Field(default=None, min_length=1, max_length=64)
+    barcode: str | None = Field(default=None, min_length=1, max_length=64,
+                                description="扫描的条码：箱码按箱规折算，称重条码取重量")
+    quantity: str | int | None = Field(default=None, description="set：盘点数量（0 有效）；add：扫描次数，默认 1")
+
+
+class StocktakeCountsIn(In):
+    counts: list[StocktakeCountIn] = Field(min_length=1, max_length=stocktakes.MAX_COUNTS)
+    mode: Literal["set", "add"] = Field(default="set", description="set：覆盖该商品的盘点数；add：累加（扫码）")
+
+
+class StocktakeVersionIn(In):
+    version: int
+
+
+class StocktakeSubmitIn(In):
+    version: int
+    uncounted_as_zero: bool = Field(default=False, description="未盘点的商品按 0 计")
+
+
+class StocktakeReasonIn(In):
+    sku_id: str = Field(min_length=1, max_length=64)
+    reason: StocktakeReason
+    note: str = Field(default="", max_length=200)
+
+
+class StocktakeReasonsIn(In):
+    lines: list[StocktakeReasonIn] = Field(min_length=1, max_length=stocktakes.MAX_COUNTS)
+    version: int | None = None
+
+
+class StocktakeRecountIn(In):
+    sku_ids: list[str] = Field(min_length=1, max_length=stocktakes.MAX_COUNTS)
+    version: int | None = None
+
+
+class StocktakeSettingsIn(In):
+    approval_threshold: str = Field(max_length=20, description="差异金额超过此值须第二人审核，例如 \"500.00\"")
+    version: int
+
+
+@app.route("/inventory/stocktake-settings", methods=["GET"], summary="盘点审批金额（总部设置）", tags=["stocktakes"])
+def get_stocktake_settings(who: Principal = require("inventory.read")) -> dict[str, Any]:
+    return stocktakes.get_settings(container().db)
+
+
+@app.route("/inventory/stocktake-settings", methods=["PUT"], summary="设置盘点审批金额（总部）", tags=["stocktakes"])
+def set_stocktake_settings(body: StocktakeSettingsIn,
+                           who: Principal = require("system.store.write")) -> dict[str, Any]:
+    return stocktakes.set_settings(container().db, who, body.approval_threshold, body.version)
+
+
+@app.route("/inventory/stocktakes", methods=["POST"], status_code=201, summary="新建盘点单（快照当前库存）",
+           tags=["stocktakes"])
+def create_stocktake(body: StocktakeIn, who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
+    return stocktakes.create(container().db, who, body.store_id, body.category_ids, body.note)
+
+
+@app.route("/inventory/stocktakes", methods=["GET"], summary="盘点单列表", tags=["stocktakes"])
+def list_stocktakes(store_id: str | None = None, status: str | None = None, limit: int | None = None,
+                    cursor: str | None = None, who: Principal = require("inventory.read")) -> dict[str, Any]:
+    return stocktakes.list_stocktakes(container().db, store_id, status, limit, cursor)
+
+
+@app.route("/inventory/stocktakes/{stocktake_id}", methods=["GET"], summary="盘点单（合计、差异金额、可执行操作）",
+           tags=["stocktakes"])
+def get_stocktake(stocktake_id: str, who: Principal = require("inventory.read")) -> dict[str, Any]:
+    return stocktakes.get(container().db, who, stocktake_id)
+
+
+@app.route("/inventory/stocktakes/{stocktake_id}/lines", methods=["GET"], summary="盘点明细", tags=["stocktakes"])
+def stocktake_lines(stocktake_id: str, only: Literal["variance", "uncounted"] | None = None, q: str | None = None,
+                    limit: int | None = None, cursor: str | None = None,
+                    who: Principal = require("inventory.read")) -> dict[str, Any]:
+    return stocktakes.lines(container().db, stocktake_id, only, q, limit, cursor)
+
+
+@app.route("/inventory/stocktakes/{stocktake_id}/counts", methods=["PUT"], summary="录入盘点数（手工或扫码）",
+           tags=["stocktakes"])
+def count_stocktake(stocktake_id: str, body: StocktakeCountsIn,
+                    who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
+    counts = [stocktakes.Count(c.sku_id, c.barcode, c.quantity) for c in body.counts]
+    return stocktakes.count(container().db, who, stocktake_id, counts, body.mode)
+
+
+@app.route("/inventory/stocktakes/{stocktake_id}/submit", methods=["POST"], summary="提交盘点（进入差异审核）",
+           tags=["stocktakes"])
+def submit_stocktake(stocktake_id: str, body: StocktakeSubmitIn,
+                     who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
+    return stocktakes.submit(container().db, who, stocktake_id, body.version, body.uncounted_as_zero)
+
+
+@app.route("/inventory/stocktakes/{stocktake_id}/lines/reasons", methods=["PUT"], summary="填写差异原因",
+           tags=["stocktakes"])
+def stocktake_reasons(stocktake_id: str, body: StocktakeReasonsIn,
+                      who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
+    reasons = [stocktakes.Reason(r.sku_id, r.reason, r.note) for r in body.lines]
+    return stocktakes.set_reasons(container().db, who, stocktake_id, reasons, body.version)
+
+
+@app.route("/inventory/stocktakes/{stocktake_id}/recount", methods=["POST"], summary="复盘所选商品（回到盘点中）",
+           tags=["stocktakes"])
+def recount_stocktake(stocktake_id: str, body: StocktakeRecountIn,
+                      who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
+    return stocktakes.recount(container().db, who, stocktake_id, body.sku_ids, body.version)
+
+
+@app.route("/inventory/stocktakes/{stocktake_id}/approve", methods=["POST"], summary="审核盘点并过账盘盈盘亏",
+           tags=["stocktakes"])
+def approve_stocktake(stocktake_id: str, body: StocktakeVersionIn,
+                      who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
+    c = container()
+    return stocktakes.approve(c.db, c.cache, who, stocktake_id, body.version)
+
+
+@app.route("/inventory/stocktakes/{stocktake_id}/cancel", methods=["POST"], summary="取消盘点单", tags=["stocktakes"])
+def cancel_stocktake(stocktake_id: str, body: StocktakeVersionIn,
+                     who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
+    return stocktakes.cancel(container().db, who, stocktake_id, body.version)
 
 
 # --- alerts ---------------------------------------------------------------------------------------

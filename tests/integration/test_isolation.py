@@ -598,6 +598,68 @@ MATRIX.update({
 })
 
 
+# inventory stocktakes: store B's stocktake (in review, with a counted line) is seen by neither
+# list nor id, and no action reaches it; creating one for B is refused without naming it.
+_B_STOCKTAKE: dict[str, str] = {}
+
+
+def _stocktake_b(w: World, ids: Ids) -> dict[str, str]:
+    """A stocktake of store B in review (created, counted and submitted once, by HQ)."""
+    if not _B_STOCKTAKE:
+        st = w.call("POST", "/inventory/stocktakes", w.admin_user, {"store_id": ids.store_b, "category_ids": []})
+        assert st.status_code == 201, st.text
+        path = f"/inventory/stocktakes/{st.json()['id']}"
+        counted = w.call("PUT", f"{path}/counts", w.admin_user, {"counts": [{"sku_id": ids.sku_b, "quantity": 2}]})
+        assert counted.status_code == 200, counted.text
+        sub = w.call("POST", f"{path}/submit", w.admin_user, {"version": 1, "uncounted_as_zero": True})
+        assert sub.status_code == 200, sub.text
+        _B_STOCKTAKE.update(id=st.json()["id"], code=st.json()["code"], version=str(sub.json()["version"]))
+    return _B_STOCKTAKE
+
+
+def stocktake_b(method: str, suffix: str = "", body: object = None) -> Check:
+    """Store B's stocktake through ``/inventory/stocktakes/{id}{suffix}``: 404 (403 without the
+    permission), and the stocktake unchanged."""
+
+    def check(w: World, ids: Ids, caller: str) -> None:
+        st = _stocktake_b(w, ids)
+        r = send(w, caller, method, f"/inventory/stocktakes/{st['id']}{suffix}", body=_fill(body, ids))
+        assert r.status_code in (404, 403), r.text
+        if r.status_code == 403:
+            assert r.json()["code"] in REFUSALS, r.text
+        assert no_b_in(r.text, ids) and st["code"] not in r.text
+        seen = w.call("GET", f"/inventory/stocktakes/{st['id']}", w.admin_user).json()
+        assert (seen["status"], str(seen["version"])) == ("review", st["version"])  # untouched
+    return check
+
+
+def stocktakes_listed_without_b(w: World, ids: Ids, caller: str) -> None:
+    st = _stocktake_b(w, ids)
+    for query in ({"limit": "500"}, {"status": "review", "limit": "500"}, {"store_id": ids.store_b}):
+        r = send(w, caller, "GET", "/inventory/stocktakes", query=query)
+        assert r.status_code in (200, 403, 404), r.text
+        assert no_b_in(r.text, ids) and st["id"] not in r.text
+    assert st["id"] in w.call("GET", "/inventory/stocktakes", w.admin_user, query={"store_id": ids.store_b}).text
+
+
+MATRIX.update({
+    ("GET", "/inventory/stocktake-settings"): not_store_data("GET", "/inventory/stocktake-settings"),
+    ("PUT", "/inventory/stocktake-settings"): not_store_data("PUT", "/inventory/stocktake-settings"),
+    ("POST", "/inventory/stocktakes"): hidden("POST", "/inventory/stocktakes", {"store_id": "{store}"}),
+    ("GET", "/inventory/stocktakes"): stocktakes_listed_without_b,
+    ("GET", "/inventory/stocktakes/{stocktake_id}"): stocktake_b("GET"),
+    ("GET", "/inventory/stocktakes/{stocktake_id}/lines"): stocktake_b("GET", "/lines"),
+    ("PUT", "/inventory/stocktakes/{stocktake_id}/counts"): stocktake_b("PUT", "/counts", {
+        "counts": [{"sku_id": "{sku}", "quantity": 9}]}),
+    ("POST", "/inventory/stocktakes/{stocktake_id}/submit"): stocktake_b("POST", "/submit", {"version": 2}),
+    ("PUT", "/inventory/stocktakes/{stocktake_id}/lines/reasons"): stocktake_b("PUT", "/lines/reasons", {
+        "lines": [{"sku_id": "{sku}", "reason": "theft"}]}),
+    ("POST", "/inventory/stocktakes/{stocktake_id}/recount"): stocktake_b("POST", "/recount", {"sku_ids": ["{sku}"]}),
+    ("POST", "/inventory/stocktakes/{stocktake_id}/approve"): stocktake_b("POST", "/approve", {"version": 2}),
+    ("POST", "/inventory/stocktakes/{stocktake_id}/cancel"): stocktake_b("POST", "/cancel", {"version": 2}),
+})
+
+
 EXPORTS = [("/system/audit", {"format": "csv"}), ("/catalog/sku", {"format": "csv", "limit": "500"})]
 
 

@@ -93,7 +93,8 @@ def list_jobs(db: Database, who: Principal, kind: str | None, status: str | None
 # --- creating a job ------------------------------------------------------------------------------
 
 def create_job(db: Database, objects: ObjectStore, who: Principal, kind_name: str, filename: str,
-               content_type: str, store_id: str | None, mapping_id: str | None) -> dict[str, Any]:
+               content_type: str, store_id: str | None, mapping_id: str | None,
+               target_id: str | None = None) -> dict[str, Any]:
     kind = kinds.get(kind_name)
     _allowed(who, kind, write=True)
     name = filename.strip()
@@ -113,16 +114,21 @@ def create_job(db: Database, objects: ObjectStore, who: Principal, kind_name: st
     with db.transaction() as uow:
         if store_id is not None and uow.one(sql.STORE_VISIBLE, (store_id,)) is None:
             raise not_found("system.store.not_found", "找不到该门店，或您无权查看")
+        if isinstance(kind, kinds.Targeted):
+            kind.check_target(uow, store_id, target_id)
+        elif target_id is not None:
+            raise bad_request("imports.target", "该导入类型不需要指定目标单据（target_id）")
         if mapping_id is not None:
             saved = uow.one(sql.GET_MAPPING, (mapping_id,))
             if saved is None or saved["kind"] != kind_name:
                 raise not_found("imports.mapping.not_found", "找不到该列对应方案")
         row = uow.one(sql.INSERT_JOB, {"id": job_id, "kind": kind_name, "store_id": store_id, "filename": name,
                                        "key": key, "content_type": content_type, "mapping_id": mapping_id,
-                                       "actor": who.actor})
+                                       "actor": who.actor, "target_id": target_id})
         assert row is not None
         uow.audit("imports.create", "import_job", job_id, after={"kind": kind_name, "filename": name,
-                                                                  "store_id": store_id}, store_id=store_id)
+                                                                  "store_id": store_id, "target_id": target_id},
+                  store_id=store_id)
     url = objects.presign_put(key, PRESIGN_TTL_S, content_type)
     expires = datetime.now(timezone.utc) + timedelta(seconds=PRESIGN_TTL_S)
     return {"job": job_out(row), "upload": {"key": key, "url": url, "method": "PUT", "content_type": content_type,
@@ -133,7 +139,7 @@ def create_job(db: Database, objects: ObjectStore, who: Principal, kind_name: st
 
 def _info(row: Mapping[str, Any], columns: dict[str, str] | None = None) -> Job:
     return Job(row["id"], row["kind"], row["store_id"], row["created_by"],
-               columns if columns is not None else mapping.columns(row["mapping"] or {}))
+               columns if columns is not None else mapping.columns(row["mapping"] or {}), row["target_id"])
 
 
 def _progress(db: Database, ctx: context.Context, job_id: str, total: int) -> kinds.Progress:

@@ -8,7 +8,7 @@ import importlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ucm.db import UnitOfWork
 from ucm.errors import bad_request
@@ -70,6 +70,7 @@ class Job:
     store_id: str | None
     created_by: str
     columns: dict[str, str]  # field → header in the file (for error messages)
+    target_id: str | None = None  # the document the file belongs to (a stocktake's counts), if any
 
 
 @dataclass
@@ -105,8 +106,17 @@ class Kind(Protocol):
         ...
 
 
+@runtime_checkable
+class Targeted(Protocol):
+    """A kind whose files belong to one document (a stocktake's count file): the job names it."""
+
+    def check_target(self, uow: UnitOfWork, store_id: str | None, target_id: str | None) -> None:
+        """Raise ``Problem`` when the job may not target ``target_id`` (missing, unknown, not open)."""
+        ...
+
+
 # Kinds are imported on first use: the module of a kind pulls in its domain (catalog, …).
-_KINDS = {"sku": "ucm.catalog.sku_import"}
+_KINDS = {"sku": "ucm.catalog.sku_import", "stocktake_count": "ucm.inventory.stocktake_import"}
 _loaded: dict[str, Kind] = {}
 
 

@@ -7,12 +7,13 @@ from typing_extensions import LiteralString
 _JOB_COLUMNS: LiteralString = """
 id, kind, store_id, filename, object_key, content_type, status, object_etag, encoding, headers, mapping,
 mapping_id, total_rows, processed_rows, counts, message, created_by, created_at, updated_at, committed_by,
-committed_at, rolled_back_by, rolled_back_at, version
+committed_at, rolled_back_by, rolled_back_at, version, target_id
 """
 
 INSERT_JOB: LiteralString = """
-insert into import_job (id, kind, store_id, filename, object_key, content_type, mapping_id, created_by)
-values (%(id)s, %(kind)s, %(store_id)s, %(filename)s, %(key)s, %(content_type)s, %(mapping_id)s, %(actor)s)
+insert into import_job (id, kind, store_id, filename, object_key, content_type, mapping_id, created_by, target_id)
+values (%(id)s, %(kind)s, %(store_id)s, %(filename)s, %(key)s, %(content_type)s, %(mapping_id)s, %(actor)s,
+        %(target_id)s)
 returning """ + _JOB_COLUMNS
 
 GET_JOB: LiteralString = "select " + _JOB_COLUMNS + " from import_job where id = %s"
