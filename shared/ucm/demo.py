@@ -101,13 +101,15 @@ OPENING = {
 STORE_SHARE = {"S001": Decimal(1), "S002": Decimal("0.5"), "S003": Decimal("0.75"), "S004": Decimal("0.25")}
 # Goods on their way from S001 to S002, so 调拨 and 在途 have something to show.
 IN_TRANSIT = (("100001", 48), ("100005", 24), ("100009", 22))
+# Low-stock thresholds (store, SKU code, quantity) set above the opening stock: 预警 is not empty.
+THRESHOLDS = (("S001", "100008", 12), ("S002", "100012", 10))
 
 
 def _seed_stock(c: Container) -> None:
-    """Opening stock at S001–S004 (a purchase receipt each) and one shipped transfer S001 → S002.
-    Runs once: a store with stock already is left alone."""
+    """Opening stock at S001–S004 (a purchase receipt each), one shipped transfer S001 → S002 and
+    two low-stock thresholds with their alerts. Runs once: a store with stock already is left alone."""
     from ucm.catalog import skus
-    from ucm.inventory import moves, stock, transfers
+    from ucm.inventory import alerts, moves, stock, transfers
 
     stores = {s["code"]: s["id"] for s in org.list_stores(c.db, None, None, None, 500, None)["items"]}
     if stock.list_stock(c.db, stores["S001"], None, 1, None)["items"]:
@@ -128,6 +130,9 @@ def _seed_stock(c: Container) -> None:
                          [transfers.Line(ids[code], qty) for code, qty in IN_TRANSIT], "演示数据：周末补货",
                          "demo:transfer:S001-S002")
     transfers.ship(c.db, c.cache, _SYSTEM, t["id"], t["version"])
+    for store_code, code, low in THRESHOLDS:
+        alerts.set_threshold(c.db, stores[store_code], ids[code], low, None)
+    alerts.evaluate(c.db)  # the daily check, now, so the alerts show on the first start
     log.info("demo data: opening stock and a transfer in transit",
              extra={"fields": {"stores": len(STORE_SHARE), "skus": len(OPENING)}})
 

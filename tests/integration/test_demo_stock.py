@@ -56,3 +56,6 @@ def test_demo_stock_is_seeded_once_with_a_transfer_in_transit(w: World) -> None:
     moving = w.call("GET", "/inventory/transfers", w.admin_user,
                     query={"store_id": stores["S002"], "direction": "in", "status": "shipped"}).json()["items"]
     assert any(t["from_store_id"] == stores["S001"] and t["line_count"] == len(demo.IN_TRANSIT) for t in moving)
+    low = w.call("GET", "/inventory/alerts", w.admin_user,
+                 query={"store_id": stores["S001"], "kind": "low_stock", "status": "open"}).json()["items"]
+    assert [(a["sku_code"], a["on_hand"], a["threshold"]) for a in low] == [("100008", 8, 12)]
