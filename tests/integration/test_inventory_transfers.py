@@ -184,6 +184,12 @@ def test_full_flow_each_manager_acts_on_its_side(w: World, cat: str, mgr: dict[s
     assert [(x["reason"], x["qty_delta"], x["ref"]) for x in led] == [("transfer_in", 2, t["code"]),
                                                                     ("transfer_in", 4, t["code"])]
     assert transfer_events(w, t["id"]) == ["created", "shipped", "partially_received", "received", "closed"]
+    with system_conn(w.db) as conn:
+        audit = conn.execute("select action, store_id from audit_log where target_type = 'stock_transfer'"
+                             " and target_id = %s order by id", (t["id"],)).fetchall()
+    assert [(a["action"].rsplit(".", 1)[1], a["store_id"]) for a in audit] == [
+        ("create", w.store_a), ("ship", w.store_a), ("receive", w.store_b), ("receive", w.store_b),
+        ("close", w.store_b)]
     assert drift_of(w, {can, kg}) == []
 
 
@@ -387,17 +393,27 @@ def test_bad_create_is_refused_and_nothing_is_written(w: World, cat: str, mgr: d
     assert written(w) == before
 
 
-@pytest.mark.parametrize("case", ["fractional", "unknown_line", "bad_reason", "zero"])
+BAD_RECEIPT = {
+    "fractional": (400, "inventory.quantity.fractional"),
+    "unknown_line": (422, "inventory.transfer.line_unknown"),
+    "bad_reason": (400, "common.validation"),
+    "other_without_note": (400, "inventory.transfer.note_required"),
+    "zero": (400, "inventory.quantity.zero"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RECEIPT))
 def test_bad_receipt_is_refused_and_nothing_is_written(w: World, cat: str, mgr: dict[str, str], case: str) -> None:
     s = sku(w, cat)
     stock_in(w, w.store_a, [(s, 5)])
     t = done(w, mgr["a"], created(w, mgr["a"], w.store_a, w.store_b, [(s, 5)]), "ship")
     body: dict[str, Any] = {
         "fractional": receipt([(s, "1.5")]), "unknown_line": receipt([(sku(w, cat), 1)]),
-        "bad_reason": receipt([(s, 9)], "stolen"), "zero": receipt([(s, 0)])}[case]
+        "bad_reason": receipt([(s, 9)], "stolen"), "other_without_note": receipt([(s, 9)], "other"),
+        "zero": receipt([(s, 0)])}[case]
     before = written(w)
     r = act(w, mgr["b"], t, "receive", body)
-    assert r.status_code in (400, 422) and r.json()["code"] != "common.internal", r.text
+    assert (r.status_code, r.json()["code"]) == BAD_RECEIPT[case], r.text
     assert written(w) == before
 
 
