@@ -31,7 +31,8 @@ from ucm.inventory.stock import invalidate_ats, qty_out
 from ucm.ports import Cache
 
 REASONS = {"damaged": "破损", "short": "少发", "over": "多发", "wrong_item": "错发", "other": "其他"}
-STATUSES = ("created", "shipped", "partially_received", "received", "closed", "cancelled")
+STATUSES = {"created": "待发货", "shipped": "已发货", "partially_received": "部分收货", "received": "已收齐",
+            "closed": "已结单", "cancelled": "已取消"}
 OPEN_FOR_RECEIPT = ("shipped", "partially_received")
 OPEN_FOR_CLOSE = ("shipped", "partially_received", "received")
 MAX_NOTE = 200
@@ -67,7 +68,7 @@ def _wrong_side(side: str) -> Problem:
 
 
 def _state(status: str, action: str) -> Problem:
-    return conflict("inventory.transfer.state", f"调拨单当前状态（{status}）不能{action}，请刷新后查看")
+    return conflict("inventory.transfer.state", f"调拨单当前为“{STATUSES[status]}”，不能{action}，请刷新后查看")
 
 
 def _digest(body: Any) -> str:
