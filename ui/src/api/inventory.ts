@@ -20,10 +20,11 @@ export interface StockRow {
   in_transit: Qty;
   ats: Qty;
   updated_at: string | null;
+  store_code?: string;
   category_id?: string | null;
   category_name?: string | null;
-  low_stock?: boolean;
-  low_stock_threshold?: Qty | null;
+  /** The low-stock threshold in force (the SKU's own or the store default); null: none. */
+  low_stock?: Qty | null;
 }
 
 export interface LedgerRow {
@@ -120,12 +121,17 @@ export type VarianceReason = 'damage' | 'theft' | 'expired' | 'counting_error' |
 export interface StocktakeTotals {
   lines: number;
   counted: number;
+  uncounted: number;
   variance_lines: number;
   reasons_missing: number;
-  gain_qty: Qty;
-  loss_qty: Qty;
-  gain_value?: string | null;
-  loss_value?: string | null;
+  /** Mixed units: decimal strings. */
+  gain_qty: string;
+  loss_qty: string;
+  /** Detail only: value at standard prices (money strings). */
+  gain_value?: string;
+  loss_value?: string;
+  variance_value?: string;
+  unpriced_lines?: number;
 }
 
 export interface Stocktake {
@@ -146,16 +152,15 @@ export interface Stocktake {
   approved_at?: string | null;
   variance_value?: string | null;
   approval_threshold?: string | null;
-  totals?: StocktakeTotals;
-  gain_value?: string | null;
-  loss_value?: string | null;
+  totals: StocktakeTotals;
+  /** Detail only: above HQ's approval threshold a second person approves. */
   needs_second_approver?: boolean;
   can_count?: boolean;
   can_submit?: boolean;
   can_approve?: boolean;
   can_cancel?: boolean;
   can_recount?: boolean;
-  can_reason?: boolean;
+  can_set_reasons?: boolean;
   version: number;
 }
 

@@ -13,11 +13,14 @@ import { useCategories } from '../../hooks/useCatalogRefs';
 import { useCursorList } from '../../hooks/useCursorList';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime } from '../../utils/format';
-import { fmtQty, isNegative } from './labels';
+import { fmtQty, isNegative, subQty } from './labels';
 import { useInventoryStores } from './useInventoryStores';
 
 const FILTER_KEYS = ['store_id', 'category_id', 'q', 'below_threshold'] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
+
+/** At or below its threshold (the alert rule). */
+const isLow = (r: StockRow) => r.low_stock !== null && r.low_stock !== undefined && !isNegative(subQty(r.low_stock, r.on_hand) ?? '-1');
 
 const big = (q: StockRow['on_hand'], strong = false) => (
   <Typography.Text strong={strong} type={isNegative(q) ? 'danger' : undefined} style={{ fontSize: strong ? 18 : 15 }}>
@@ -75,7 +78,7 @@ export default function StockPage() {
       render: (_, r) => (
         <>
           {r.sku_name}
-          {r.low_stock && (
+          {isLow(r) && (
             <Tag color="orange" style={{ marginLeft: 8 }}>
               库存偏低
             </Tag>
@@ -88,6 +91,7 @@ export default function StockPage() {
     { title: '已预留', dataIndex: 'reserved', key: 'reserved', align: 'right', tooltip: '已被线上订单占用、尚未出库', render: (_, r) => <span data-testid="stock-reserved">{big(r.reserved)}</span> },
     { title: '在途', dataIndex: 'in_transit', key: 'in_transit', align: 'right', tooltip: '其他门店已发出、本店尚未收到', render: (_, r) => <span data-testid="stock-in-transit">{big(r.in_transit)}</span> },
     { title: '可售', dataIndex: 'ats', key: 'ats', align: 'right', tooltip: '现有 − 已预留 + 在途', render: (_, r) => <span data-testid="stock-ats">{big(r.ats, true)}</span> },
+    { title: '预警线', dataIndex: 'low_stock', key: 'low_stock', align: 'right', render: (_, r) => fmtQty(r.low_stock) },
     { title: '单位', dataIndex: 'unit', key: 'unit', render: (_, r) => r.unit ?? '—' },
     { title: '更新时间', dataIndex: 'updated_at', key: 'updated_at', render: (_, r) => formatDateTime(r.updated_at) },
   ];

@@ -82,6 +82,7 @@ export default function StocktakeDetailPage() {
   const s = st.data;
   const counting = s.status === 'counting';
   const review = s.status === 'review';
+  const editReasons = review && !!s.can_set_reasons;
   const totals = s.totals;
   const status = STOCKTAKE_STATUS[s.status];
 
@@ -138,7 +139,7 @@ export default function StocktakeDetailPage() {
             render: (_: unknown, l: StocktakeLine) =>
               l.variance === null || isZero(l.variance) ? (
                 '—'
-              ) : review ? (
+              ) : editReasons ? (
                 <Space>
                   <Select<VarianceReason>
                     style={{ width: 130 }}
@@ -174,26 +175,26 @@ export default function StocktakeDetailPage() {
       onBack={() => navigate('/inventory/stocktakes')}
       tags={<Tag color={status?.color} data-testid="stocktake-status" data-status={s.status}>{status?.text ?? s.status}</Tag>}
       extra={[
-        (s.can_cancel ?? (counting || review)) && (
+        s.can_cancel && (
           <Popconfirm key="cancel" title="取消这次盘点？已录入的数量作废，库存不变。" onConfirm={() => void act(() => cancelStocktake(s.id, s.version), '盘点已取消')} okText="取消盘点" okButtonProps={{ danger: true }} cancelText="不取消">
             <Button danger disabled={busy} data-testid="stocktake-cancel">
               取消盘点
             </Button>
           </Popconfirm>
         ),
-        review && (s.can_recount ?? true) && (
+        s.can_recount && (
           <Button key="recount" disabled={busy || !selected.length} onClick={() => void act(() => recountStocktake(s.id, selected.map(String)), `已退回 ${selected.length} 个商品复盘`)} data-testid="stocktake-recount">
             复盘所选（{selected.length}）
           </Button>
         ),
-        (s.can_submit ?? counting) && (
+        s.can_submit && (
           <Button key="submit" type="primary" size="large" disabled={busy} onClick={() => setSubmitting(true)} data-testid="stocktake-submit">
             提交盘点
           </Button>
         ),
-        (s.can_approve ?? review) && (
-          <Popconfirm key="approve" title="审核通过后，盘盈盘亏计入库存，不能撤回。" onConfirm={() => void act(() => approveStocktake(s.id, s.version), '审核通过，库存已更新')} okText="审核通过">
-            <Button type="primary" size="large" loading={busy} disabled={!!totals?.reasons_missing} data-testid="stocktake-approve">
+        review && (
+          <Popconfirm key="approve" disabled={!s.can_approve} title="审核通过后，盘盈盘亏计入库存，不能撤回。" onConfirm={() => void act(() => approveStocktake(s.id, s.version), '审核通过，库存已更新')} okText="审核通过">
+            <Button type="primary" size="large" loading={busy} disabled={!s.can_approve} data-testid="stocktake-approve">
               审核通过
             </Button>
           </Popconfirm>
@@ -201,16 +202,24 @@ export default function StocktakeDetailPage() {
       ].filter(Boolean)}
     >
       {conflict && <VersionConflictAlert onRefresh={() => { setConflict(false); refresh(); }} loading={st.loading} />}
-      {review && !!totals?.reasons_missing && <Alert type="warning" showIcon style={{ marginBottom: 16 }} message={`还有 ${totals.reasons_missing} 个差异商品没有填写原因，填完才能审核`} data-testid="stocktake-reasons-missing" />}
-      {review && s.needs_second_approver && <Alert type="info" showIcon style={{ marginBottom: 16 }} message="差异金额较大，需要另一位有审核权限的同事审核（不能由发起或提交的人自己审核）" />}
+      {review && !!totals.reasons_missing && <Alert type="warning" showIcon style={{ marginBottom: 16 }} message={`还有 ${totals.reasons_missing} 个差异商品没有填写原因，填完才能审核`} data-testid="stocktake-reasons-missing" />}
+      {review && s.needs_second_approver && (
+        <Alert
+          type="info"
+          showIcon
+          style={{ marginBottom: 16 }}
+          message={`差异金额 ${formatMoney(totals.variance_value ?? null)} 超过总部设定的 ${formatMoney(s.approval_threshold ?? null)}：须由有审批权限、且不是创建或提交这张盘点单的同事审核`}
+          data-testid="stocktake-second-approver"
+        />
+      )}
       <Card style={{ marginBottom: 16 }} data-testid="stocktake-totals">
         <Row gutter={16}>
-          <Col xs={12} md={4}><Statistic title="应盘商品" value={totals?.lines ?? '—'} /></Col>
-          <Col xs={12} md={4}><Statistic title="已盘" value={totals?.counted ?? '—'} /></Col>
-          {!counting && <Col xs={12} md={4}><Statistic title="有差异" value={totals?.variance_lines ?? '—'} /></Col>}
-          {!counting && <Col xs={12} md={4}><Statistic title="盘盈数量" value={totals ? `+${fmtQty(totals.gain_qty)}` : '—'} valueStyle={{ color: '#389e0d' }} /></Col>}
-          {!counting && <Col xs={12} md={4}><Statistic title="盘亏数量" value={totals ? `-${fmtQty(totals.loss_qty)}` : '—'} valueStyle={{ color: '#cf1322' }} /></Col>}
-          {!counting && <Col xs={12} md={4}><Statistic title="差异金额" value={formatMoney(s.variance_value ?? null)} /></Col>}
+          <Col xs={12} md={4}><Statistic title="应盘商品" value={totals.lines} /></Col>
+          <Col xs={12} md={4}><Statistic title="已盘" value={totals.counted} /></Col>
+          {!counting && <Col xs={12} md={4}><Statistic title="有差异" value={totals.variance_lines} /></Col>}
+          {!counting && <Col xs={12} md={4}><Statistic title="盘盈数量" value={`+${fmtQty(totals.gain_qty)}`} valueStyle={{ color: '#389e0d' }} /></Col>}
+          {!counting && <Col xs={12} md={4}><Statistic title="盘亏数量" value={`-${fmtQty(totals.loss_qty)}`} valueStyle={{ color: '#cf1322' }} /></Col>}
+          {!counting && <Col xs={12} md={4}><Statistic title="差异金额" value={formatMoney(s.variance_value ?? totals.variance_value ?? null)} /></Col>}
         </Row>
         <Typography.Text type="secondary">
           开始于 {formatDateTime(s.snapshot_at ?? s.created_at)}
@@ -322,7 +331,7 @@ function ScanCounter({ stocktakeId, onCounted, onTotals }: { stocktakeId: string
 }
 
 function SubmitModal({ stocktake, busy, onClose, onOk }: { stocktake: Stocktake; busy: boolean; onClose: () => void; onOk: (uncountedAsZero: boolean) => void }) {
-  const missing = stocktake.totals ? stocktake.totals.lines - stocktake.totals.counted : 0;
+  const missing = stocktake.totals.uncounted;
   const [zero, setZero] = useState(false);
   return (
     <Modal title="提交盘点" open onCancel={onClose} onOk={() => onOk(zero)} okText="提交" okButtonProps={{ loading: busy, 'data-testid': 'stocktake-submit-ok' }}>
