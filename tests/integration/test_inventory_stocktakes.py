@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import random
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,11 @@ import pytest
 from ucm import bootstrap, context
 from ucm.catalog.barcodes import gtin_check_digit
 from ucm.db import Database
+from ucm.errors import Problem
 from ucm.fc.discovery import load_functions
 from ucm.fc.testing import Client
 from ucm.identity import org
-from ucm.inventory import stock
+from ucm.inventory import moves, stock, stocktakes
 
 from tests.conftest import container_for, system_conn
 from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq, world
@@ -308,6 +310,86 @@ def test_whole_store_uncounted_lines_need_a_decision(shop: Shop) -> None:
     assert shop.on_hand(a) == 0
     no_drift(shop)
 
+
+
+def test_scans_count_packs_and_scale_label_weights(shop: Shop) -> None:
+    unit_bc, case_bc = ean(), ean()
+    cola = shop.sku(packs=[{"name": "箱", "quantity": "24"}],
+                    barcodes=[{"code": unit_bc}, {"code": case_bc, "pack_name": "箱"}])
+    plu = f"{random.randrange(10000, 99999)}"
+    pork = shop.sku(is_weighed=True, unit="kg", plu=plu)
+
+    def label(grams: int) -> str:
+        body = f"22{plu}{grams:05d}"
+        return body + gtin_check_digit(body)
+
+    st = create(shop)["id"]
+    count(shop, st, [{"barcode": case_bc}, {"barcode": unit_bc, "quantity": 3}], mode="add")
+    count(shop, st, [{"barcode": label(1250)}, {"barcode": label(800)}], mode="add")
+    got = lines(shop, st)
+    assert got[cola]["counted_qty"] == 27 and got[pork]["counted_qty"] == "2.050"
+    count(shop, st, [{"barcode": case_bc, "quantity": 2}])  # set: two cases
+    assert lines(shop, st)[cola]["counted_qty"] == 48
+
+
+def _together(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
+    """Run ``work(i)`` in ``n`` threads started at once, with their own pool and system scope."""
+    start = threading.Barrier(n)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        start.wait()
+        with context.use(context.system("test-scanner")):
+            try:
+                out = work(i)
+                with lock:
+                    results.append(out)
+            except BaseException as exc:  # collected for the assertions
+                with lock:
+                    errors.append(exc)
+
+    pool = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return results, errors
+
+
+def test_scanners_count_at_once_while_the_till_sells(shop: Shop) -> None:
+    a, b = shop.sku(), shop.sku()
+    shop.move("purchase_receipt", [(a, 100), (b, 100)])
+    db = Database(shop.w.db.conninfo, min_size=2, max_size=12)
+    try:
+        # Six creates at once: one stocktake, the others are told one is open.
+        made, refused = _together(6, lambda i: stocktakes.create(db, ROOT_PRINCIPAL, shop.store, [shop.root]))
+        assert len(made) == 1 and [p.code for p in refused if isinstance(p, Problem)] == [
+            "inventory.stocktake.open_exists"] * 5, refused
+        st = made[0]["id"]
+        scan = [stocktakes.Count(a, None, 1), stocktakes.Count(b, None, 1)]
+
+        def work(i: int) -> None:
+            for _ in range(10):
+                if i < 8:  # eight scanners, both SKUs each time (lines locked in one order: no deadlock)
+                    stocktakes.count(db, ROOT_PRINCIPAL, st, scan, "add")
+                else:  # two tills
+                    moves.apply_move(db, None, ROOT_PRINCIPAL, shop.store, "sale", [(a, 1)], uuid.uuid4().hex)
+
+        _, errors = _together(10, work)
+    finally:
+        db.close()
+    assert errors == []
+    got = lines(shop, st)
+    assert (got[a]["counted_qty"], got[b]["counted_qty"]) == (80, 80)  # no scan lost
+    assert shop.on_hand(a) == 80 and got[a]["expected_qty"] == 100 + got[a]["moves_after_snapshot"]
+    submit(shop, st)
+    reasons(shop, st, {s: "counting_error" for s in (a, b) if got[s]["variance"] != 0})
+    approve(shop, st, shop.manager)
+    # on hand = counted + the sales after a's last count
+    assert shop.on_hand(a) == 80 + got[a]["variance"] and shop.on_hand(b) == 80
+    no_drift(shop)
 
 # --- the scanner file import ---------------------------------------------------------------------------
 
