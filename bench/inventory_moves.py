@@ -14,6 +14,7 @@ the key before each read so it goes to PostgreSQL.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 import tempfile
 import time
@@ -67,9 +68,20 @@ def _summary(samples: list[float], target: float) -> dict[str, Any]:
             "p99_ms": round(percentile(samples, 99), 2), "target_p95_ms": target, "met": p95 < target}
 
 
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by a local process; None when it is not visible
+    (a database on another host)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _writer(app_conn: str, t: int, duration_s: float, barrier: Any, out: Any) -> None:
     """One writer process (as one FC instance would be): its own connection, moves until the time
-    is up; reports (acknowledged, failed, errors)."""
+    is up; reports (acknowledged, failed, errors, its CPU seconds, its database backend's CPU
+    seconds) so that the cost per move is known apart from how busy the host is."""
     from ucm import context
     from ucm.db import Database
     from ucm.identity.permissions import CODES
@@ -82,8 +94,11 @@ def _writer(app_conn: str, t: int, duration_s: float, barrier: Any, out: Any) ->
     rnd = random.Random(t)
     acked = failed = 0
     errors: list[str] = []
-    db.ping()
+    with db.connection() as conn:
+        row = conn.execute("select pg_backend_pid() as pid").fetchone()
+    backend = int(row["pid"]) if row else 0
     barrier.wait()
+    cpu0, pg0 = time.process_time(), _cpu_s(backend)
     deadline = time.perf_counter() + duration_s
     with context.use(context.system("bench-writer", actor=f"bench:{t}")):
         while time.perf_counter() < deadline:
@@ -95,8 +110,9 @@ def _writer(app_conn: str, t: int, duration_s: float, barrier: Any, out: Any) ->
             except Exception as exc:  # counted and reported: none are expected
                 failed += 1
                 errors.append(repr(exc))
+    cpu, pg1 = time.process_time() - cpu0, _cpu_s(backend)
     db.close()
-    out.put((acked, failed, errors[:3]))
+    out.put((acked, failed, errors[:3], cpu, None if pg0 is None or pg1 is None else pg1 - pg0))
 
 
 def _as_of(owner: str, db: Any) -> dict[str, Any]:
@@ -134,14 +150,59 @@ def _as_of(owner: str, db: Any) -> dict[str, Any]:
             "met": max(runs) < AS_OF_TARGET_S and skus == AS_OF_SKUS, "drift": len(drift)}
 
 
-def run(duration_s: float = DURATION_S, writers: int = WRITERS, n_reads: int = 2000) -> dict[str, Any]:
+def _moves(owner: str, app_conn: str, db: Any, cache: Any, duration_s: float, writers: int) -> dict[str, Any]:
+    """The writers' run: opening stock, ``writers`` processes for ``duration_s``, then the checks."""
     from ucm import context
-    from ucm.db import Database
-    from ucm.fc.discovery import load_functions
-    from ucm.fc.testing import Client
     from ucm.identity.permissions import CODES
     from ucm.identity.principal import Principal
     from ucm.inventory import moves, stock
+
+    who = Principal("user", "bench", "bench", CODES, True, frozenset())
+    hot = [f"s{i}" for i in range(1, HOT_SKUS + 1)]
+    with context.use(context.system("bench")):  # opening stock, and warm the pool
+        moves.apply_move(db, cache, who, "st1", "purchase_receipt", [(h, 1000) for h in hot], "opening")
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(writers + 1)
+    out: Any = ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(app_conn, t, duration_s, barrier, out)) for t in range(writers)]
+    for p in procs:
+        p.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    reports = [out.get() for _ in procs]
+    elapsed = time.perf_counter() - t0
+    for p in procs:
+        p.join()
+    total = sum(r[0] for r in reports)
+    failed = sum(r[1] for r in reports)
+    errors = [e for r in reports for e in r[2]]
+    py_cpu = sum(r[3] for r in reports)
+    pg_cpu = None if any(r[4] is None for r in reports) else sum(r[4] for r in reports)
+    with context.use(context.system("bench")):
+        drift = stock.check_invariants(db)
+    with psycopg.connect(owner) as conn:
+        row = conn.execute("select count(*) from stock_ledger where move_id <> "
+                           "(select id from stock_move where idempotency_key = 'opening')").fetchone()
+    ledger_rows = int(row[0]) if row else -1
+    return {
+        "writers": writers, "hot_skus": HOT_SKUS, "seconds": round(elapsed, 1), "moves_acked": total,
+        "moves_failed": failed, "errors": errors[:3],
+        "moves_per_s": round(total / elapsed), "target_moves_per_s": TARGET_MOVES_PER_S,
+        # CPU per move, writers (Python) and their database backends: the cost, whatever else runs
+        "cpu_ms_per_move": {"python": round(py_cpu * 1000 / max(total, 1), 2),
+                            "postgres": None if pg_cpu is None else round(pg_cpu * 1000 / max(total, 1), 2)},
+        "ledger_rows": ledger_rows, "ledger_rows_equal_acked": ledger_rows == total,
+        "drift": len(drift), "met": total / elapsed >= TARGET_MOVES_PER_S and not drift
+        and ledger_rows == total and not errors,
+    }
+
+
+def run(duration_s: float = DURATION_S, writers: int = WRITERS, n_reads: int = 2000,
+        moves_only: bool = False) -> dict[str, Any]:
+    from ucm.db import Database
+    from ucm.fc.discovery import load_functions
+    from ucm.fc.testing import Client
+    from ucm.inventory import stock
 
     with bench_database() as (owner, app_conn), tempfile.TemporaryDirectory() as tmp:
         with psycopg.connect(owner, autocommit=True) as conn:
@@ -150,40 +211,10 @@ def run(duration_s: float = DURATION_S, writers: int = WRITERS, n_reads: int = 2
         installed = ExitStack()
         cache = installed.enter_context(function_container(db, Path(tmp)))
         try:
-            who = Principal("user", "bench", "bench", CODES, True, frozenset())
+            results = _moves(owner, app_conn, db, cache, duration_s, writers)
+            if moves_only:
+                return results
             hot = [f"s{i}" for i in range(1, HOT_SKUS + 1)]
-            with context.use(context.system("bench")):  # opening stock, and warm the pool
-                moves.apply_move(db, cache, who, "st1", "purchase_receipt", [(h, 1000) for h in hot], "opening")
-            ctx = multiprocessing.get_context("fork")
-            barrier = ctx.Barrier(writers + 1)
-            out: Any = ctx.Queue()
-            procs = [ctx.Process(target=_writer, args=(app_conn, t, duration_s, barrier, out)) for t in range(writers)]
-            for p in procs:
-                p.start()
-            barrier.wait()
-            t0 = time.perf_counter()
-            reports = [out.get() for _ in procs]
-            elapsed = time.perf_counter() - t0
-            for p in procs:
-                p.join()
-            total = sum(r[0] for r in reports)
-            failed = sum(r[1] for r in reports)
-            errors = [e for r in reports for e in r[2]]
-            with context.use(context.system("bench")):
-                drift = stock.check_invariants(db)
-            with psycopg.connect(owner) as conn:
-                row = conn.execute("select count(*) from stock_ledger where move_id <> "
-                                   "(select id from stock_move where idempotency_key = 'opening')").fetchone()
-            ledger_rows = int(row[0]) if row else -1
-            results: dict[str, Any] = {
-                "writers": writers, "hot_skus": HOT_SKUS, "seconds": round(elapsed, 1), "moves_acked": total,
-                "moves_failed": failed, "errors": errors[:3],
-                "moves_per_s": round(total / elapsed), "target_moves_per_s": TARGET_MOVES_PER_S,
-                "ledger_rows": ledger_rows, "ledger_rows_equal_acked": ledger_rows == total,
-                "drift": len(drift), "met": total / elapsed >= TARGET_MOVES_PER_S and not drift
-                and ledger_rows == total and not errors,
-            }
-
             api = Client(load_functions()["inventory-api"]).http
             headers = admin_headers(db)
             rnd = random.Random(7)
@@ -215,5 +246,7 @@ def run(duration_s: float = DURATION_S, writers: int = WRITERS, n_reads: int = 2
 
 if __name__ == "__main__":
     import json
+    import sys
 
-    print(json.dumps(run(), indent=2, ensure_ascii=False))
+    # --moves-only: just the writers' run (quick, for tuning the write path)
+    print(json.dumps(run(moves_only="--moves-only" in sys.argv[1:]), indent=2, ensure_ascii=False))

@@ -74,7 +74,7 @@ class Container:
             if not s.db.conn:
                 use_embedded_database(s)
             assert s.db.conn
-            return Database(s.db.conn, min_size=s.db.pool_min, max_size=s.db.pool_max,
+            return Database(s.db.conn, min_size=s.db.pool_min, max_size=s.db.pool_max, prepare=s.db.prepare,
                             adapter_name="embedded-postgres" if s.db.embedded else "postgres")
 
         return self._get("db", make)

@@ -42,6 +42,7 @@ class DbSettings(BaseModel):
     embedded: bool = False  # set by the runner when it started the embedded server itself
     pool_min: int = 1
     pool_max: int = 8
+    prepare: bool = True  # prepared statements; false behind a transaction-mode pooler that cannot keep them
 
     @field_validator("conn", "admin_conn")
     @classmethod

@@ -4,6 +4,9 @@ Every write runs in ``Database.transaction()``: one PostgreSQL transaction that 
 caller's scope with ``set_config(…, true)`` (RLS policies read it), and through which the
 service writes its business rows, the audit row (``uow.audit``) and the outbox row
 (``uow.emit``). After commit, listeners (the outbox relay) publish what was emitted.
+A hot write that fits in one statement (a stock move) can instead go through
+``Database.one_trip()``: scope and statement in one round trip, its audit and outbox rows written
+by the statement itself (``AUDIT_INSERT``, ``OUTBOX_INSERT``).
 """
 
 from __future__ import annotations
@@ -44,26 +47,66 @@ insert into outbox (id, topic, aggregate_id, store_id, payload, trace_id, actor,
 values (%s, %s, %s, %s, %s, %s, %s, %s)
 """
 
-_INSERT_AUDIT: LiteralString = """
+# The audit row, with named parameters (``audit_params``) so that a bigger statement can write
+# it in a data-modifying CTE.
+AUDIT_INSERT: LiteralString = """
 insert into audit_log (actor, action, target_type, target_id, store_id, before, after, request_id, source_ip)
-values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+values (%(audit_actor)s, %(audit_action)s, %(audit_target_type)s, %(audit_target_id)s, %(audit_store)s,
+        %(audit_before)s::jsonb, %(audit_after)s::jsonb, %(audit_trace)s, %(audit_ip)s)
 """
 
-# Many events in one statement. PostgreSQL refuses COPY FROM into a table under row-level
-# security (outbox is), and psycopg sends list parameters slowly (100,000 payloads: seconds), so
-# each column travels as one text, its values joined by U+001F: JSON never holds that character
-# unescaped, ids never at all; '' stands for a null store.
-_INSERT_OUTBOX_MANY: LiteralString = """
+# Many events in one statement (``outbox_params``; also usable as a data-modifying CTE).
+# PostgreSQL refuses COPY FROM into a table under row-level security (outbox is), and psycopg
+# sends list parameters slowly (100,000 payloads: seconds), so each column travels as one text,
+# its values joined by U+001F: JSON never holds that character unescaped, ids never at all; ''
+# stands for a null store.
+OUTBOX_INSERT: LiteralString = """
 insert into outbox (id, topic, aggregate_id, store_id, payload, trace_id, actor, occurred_at)
-select u.id::uuid, %(topic)s, u.aggregate_id, u.store_id, u.payload::jsonb, %(trace)s, %(actor)s, %(at)s::timestamptz
-from unnest(string_to_array(%(ids)s, chr(31)), string_to_array(%(aggregates)s, chr(31)),
-            string_to_array(%(stores)s, chr(31), ''), string_to_array(%(payloads)s, chr(31)))
+select u.id::uuid, %(ev_topic)s, u.aggregate_id, u.store_id, u.payload::jsonb, %(ev_trace)s, %(ev_actor)s,
+       %(ev_at)s::timestamptz
+from unnest(string_to_array(%(ev_ids)s, chr(31)), string_to_array(%(ev_aggregates)s, chr(31)),
+            string_to_array(%(ev_stores)s, chr(31), ''), string_to_array(%(ev_payloads)s, chr(31)))
     as u(id, aggregate_id, store_id, payload)
 """
+
+_SEP = "\x1f"
 
 
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def new_events(type: str, items: Sequence[tuple[str, Mapping[str, Any], str | None]]) -> list[Event]:
+    """Events of one type for many aggregates, stamped with the caller's context; ``items``:
+    (aggregate_id, data, store_id). Written with ``outbox_params`` + ``OUTBOX_INSERT``."""
+    ctx = context.current()
+    now = datetime.now(timezone.utc).isoformat()
+    return [Event(id=str(uuid.uuid4()), type=type, occurred_at=now, aggregate_id=aggregate_id,
+                  data=dict(data), store_id=store_id, trace_id=ctx.trace_id, actor=ctx.actor)
+            for aggregate_id, data, store_id in items]
+
+
+def outbox_params(events: Sequence[Event]) -> dict[str, Any]:
+    """The parameters of ``OUTBOX_INSERT`` for ``events`` (all of one type, from ``new_events``)."""
+    first = events[0]
+    return {"ev_topic": first.type, "ev_trace": first.trace_id, "ev_actor": first.actor, "ev_at": first.occurred_at,
+            "ev_ids": _SEP.join(e.id for e in events), "ev_aggregates": _SEP.join(e.aggregate_id for e in events),
+            "ev_stores": _SEP.join(e.store_id or "" for e in events),
+            "ev_payloads": _SEP.join(json.dumps(e.data, ensure_ascii=False, default=str) for e in events)}
+
+
+def audit_params(action: str, target_type: str, target_id: str, *, before: Mapping[str, Any] | None = None,
+                 after: Mapping[str, Any] | None = None, store_id: str | None = None) -> dict[str, Any]:
+    """The parameters of ``AUDIT_INSERT``: who (from the caller's context) did what to what."""
+    ctx = context.current()
+    return {"audit_actor": ctx.actor, "audit_action": action, "audit_target_type": target_type,
+            "audit_target_id": target_id, "audit_store": store_id, "audit_before": _json(before),
+            "audit_after": _json(after), "audit_trace": ctx.trace_id, "audit_ip": ctx.source_ip}
+
+
+def _context_params(ctx: context.Context) -> dict[str, str]:
+    return {"trace": ctx.trace_id, "actor": ctx.actor, "all": "on" if ctx.scope.all_stores else "off",
+            "stores": ",".join(sorted(ctx.scope.store_ids))}
 
 
 class UnitOfWork:
@@ -105,19 +148,10 @@ class UnitOfWork:
     def emit_many(self, type: str, items: Sequence[tuple[str, Mapping[str, Any], str | None]]) -> list[Event]:
         """``emit`` for many aggregates at once (an import's 100,000 ``sku.updated``): one
         statement instead of a round trip per event. ``items``: (aggregate_id, data, store_id)."""
-        ctx = context.current()
-        now = datetime.now(timezone.utc).isoformat()
-        events = [Event(id=str(uuid.uuid4()), type=type, occurred_at=now, aggregate_id=aggregate_id,
-                        data=dict(data), store_id=store_id, trace_id=ctx.trace_id, actor=ctx.actor)
-                  for aggregate_id, data, store_id in items]
+        events = new_events(type, items)
         if not events:
             return events
-        sep = "\x1f"
-        self.conn.execute(_INSERT_OUTBOX_MANY, {
-            "topic": type, "trace": ctx.trace_id, "actor": ctx.actor, "at": now,
-            "ids": sep.join(e.id for e in events), "aggregates": sep.join(e.aggregate_id for e in events),
-            "stores": sep.join(e.store_id or "" for e in events),
-            "payloads": sep.join(json.dumps(e.data, ensure_ascii=False, default=str) for e in events)})
+        self.conn.execute(OUTBOX_INSERT, outbox_params(events))
         self.events.extend(events)
         return events
 
@@ -131,12 +165,8 @@ class UnitOfWork:
         after: Mapping[str, Any] | None = None,
         store_id: str | None = None,
     ) -> None:
-        ctx = context.current()
-        self.conn.execute(
-            _INSERT_AUDIT,
-            (ctx.actor, action, target_type, target_id, store_id, _json(before), _json(after),
-             ctx.trace_id, ctx.source_ip),
-        )
+        self.conn.execute(AUDIT_INSERT, audit_params(action, target_type, target_id, before=before, after=after,
+                                                     store_id=store_id))
 
 
 CommitListener = Callable[[list[Event]], None]
@@ -145,7 +175,8 @@ CommitListener = Callable[[list[Event]], None]
 class Database:
     adapter_name: str
 
-    def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 8, adapter_name: str = "postgres") -> None:
+    def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 8, adapter_name: str = "postgres",
+                 prepare: bool = True) -> None:
         self.conninfo = conninfo
         self.adapter_name = adapter_name
         self._listeners: list[CommitListener] = []
@@ -159,7 +190,11 @@ class Database:
             # parallel plans: starting workers costs ~10 ms, more than any point query of the
             # API takes (a plan with a never-executed branch still launched them); a report that
             # needs them asks with SET LOCAL.
-            kwargs={"row_factory": dict_row, "autocommit": True, "prepare_threshold": None,
+            # Prepared statements (psycopg prepares a statement on its 5th run on a connection):
+            # PostgreSQL then keeps its plan instead of planning it on every call, which was a
+            # third of a stock move's database time. Off (``DB__PREPARE=false``) behind a pooler
+            # in transaction mode that does not track them (PgBouncer < 1.21, some cloud proxies).
+            kwargs={"row_factory": dict_row, "autocommit": True, "prepare_threshold": 5 if prepare else None,
                     "options": "-c TimeZone=Asia/Shanghai -c max_parallel_workers_per_gather=0"},
             timeout=5.0,
             open=True,
@@ -186,18 +221,30 @@ class Database:
         ctx = ctx or context.current()
         with self.connection() as conn:
             with conn.transaction():
-                conn.execute(
-                    _SET_CONTEXT,
-                    {
-                        "trace": ctx.trace_id,
-                        "actor": ctx.actor,
-                        "all": "on" if ctx.scope.all_stores else "off",
-                        "stores": ",".join(sorted(ctx.scope.store_ids)),
-                    },
-                )
+                conn.execute(_SET_CONTEXT, _context_params(ctx))
                 uow = UnitOfWork(conn)
                 yield uow
             events = uow.events
+        self._published(events)
+
+    def one_trip(self, sql: LiteralString, params: Params, events: Sequence[Event] = (),
+                 ctx: context.Context | None = None) -> list[Row]:
+        """One statement in a transaction of its own, sent with the caller's scope in one round
+        trip, and its rows. PostgreSQL runs what a pipeline sends up to its sync as one implicit
+        transaction: committed at the sync, or rolled back as a whole by any error (raised here).
+        ``events``: those the statement wrote to the outbox itself (``OUTBOX_INSERT``), published
+        after commit like a transaction's. One statement only: the pipeline is sent even when
+        Python raises inside it, so there is never a second statement a failure could separate."""
+        ctx = ctx or context.current()
+        with self.connection() as conn:
+            with conn.pipeline():
+                conn.execute(_SET_CONTEXT, _context_params(ctx))
+                cur = conn.execute(sql, params)
+            rows = cur.fetchall()
+        self._published(list(events))
+        return rows
+
+    def _published(self, events: list[Event]) -> None:
         if events:
             for listener in self._listeners:
                 try:
