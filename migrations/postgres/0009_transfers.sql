@@ -126,3 +126,13 @@ language sql volatile security definer set search_path = public, pg_temp as $$
     )
     select b.sku_id from b
 $$;
+
+-- The two stores' names of a transfer the caller sees: a store manager is shown the other
+-- store's name on transfers it is party to, and nothing about stores it has no transfer with.
+create function ucm_transfer_store_names(p_transfer text)
+returns table (from_store_code text, from_store_name text, to_store_code text, to_store_name text)
+language sql stable security definer set search_path = public, pg_temp as $$
+    select f.code, f.name, d.code, d.name
+    from stock_transfer t join store f on f.id = t.from_store_id join store d on d.id = t.to_store_id
+    where t.id = p_transfer and ucm_transfer_visible(t.from_store_id, t.to_store_id)
+$$;

@@ -146,8 +146,10 @@ def test_full_flow_each_manager_acts_on_its_side(w: World, cat: str, mgr: dict[s
     # B's manager sees it (without having store A in scope) and may not ship it.
     seen = w.call("GET", f"/inventory/transfers/{t['id']}", mgr["b"]).json()
     assert seen["id"] == t["id"] and (seen["can_ship"], seen["can_receive"]) == (False, False)
+    # Each side is shown the other store's name, though its store row is outside the scope.
+    assert (seen["from_store_name"], seen["to_store_name"]) == ("徐汇测试店", "天河测试店")
     incoming = w.call("GET", "/inventory/transfers", mgr["b"], query={"store_id": w.store_b, "direction": "in"})
-    assert t["id"] in [x["id"] for x in incoming.json()["items"]]
+    assert [x["from_store_name"] for x in incoming.json()["items"] if x["id"] == t["id"]] == ["徐汇测试店"]
     outgoing = w.call("GET", "/inventory/transfers", mgr["a"], query={"direction": "out"}).json()["items"]
     assert t["id"] in [x["id"] for x in outgoing]
     assert t["id"] not in [x["id"] for x in w.call("GET", "/inventory/transfers", mgr["b"],

@@ -581,6 +581,7 @@ def transfers_listed_without_b(w: World, ids: Ids, caller: str) -> None:
         r = send(w, caller, "GET", "/inventory/transfers", query=query)
         assert r.status_code in (200, 403, 404), r.text
         assert no_b_in(r.text, ids) and t["id"] not in r.text and t["store"] not in r.text
+        assert "天河二店" not in r.text and "天河测试店" not in r.text  # nor the stores' names
     assert t["id"] in w.call("GET", "/inventory/transfers", w.admin_user, query={"store_id": ids.store_b}).text
 
 

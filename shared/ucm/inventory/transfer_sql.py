@@ -131,10 +131,13 @@ where id = %(id)s
 returning version
 """
 
+# The other store's name comes through ucm_transfer_store_names: RLS may hide its store row.
 ONE: LiteralString = """
-select id, code, from_store_id, to_store_id, status, note, created_by, created_at, shipped_by, shipped_at,
-       closed_by, closed_at, cancelled_by, cancelled_at, updated_at, version
-from stock_transfer where id = %s
+select t.id, t.code, t.from_store_id, n.from_store_code, n.from_store_name, t.to_store_id, n.to_store_code,
+       n.to_store_name, t.status, t.note, t.created_by, t.created_at, t.shipped_by, t.shipped_at, t.closed_by,
+       t.closed_at, t.cancelled_by, t.cancelled_at, t.updated_at, t.version
+from stock_transfer t left join lateral ucm_transfer_store_names(t.id) n on true
+where t.id = %s
 """
 
 RECEIPTS_OF: LiteralString = """
@@ -144,20 +147,25 @@ select id, lines, actor, created_at from stock_transfer_receipt where transfer_i
 # Newest first. direction out/in with a store: that store's side; without one: the side the
 # caller has in scope. Keyset on (created_at, id).
 LIST: LiteralString = """
-select t.id, t.code, t.from_store_id, t.to_store_id, t.status, t.note, t.created_by, t.created_at,
-       t.shipped_at, t.closed_at, t.updated_at, t.version,
-       (select count(*) from stock_transfer_line l where l.transfer_id = t.id) as line_count
-from stock_transfer t
-where (%(store)s::text is null or t.from_store_id = %(store)s or t.to_store_id = %(store)s)
-  and (%(dir)s::text is null
-       or (%(dir)s = 'out' and (t.from_store_id = %(store)s or (%(store)s::text is null
-                                                                 and ucm_store_visible(t.from_store_id))))
-       or (%(dir)s = 'in' and (t.to_store_id = %(store)s or (%(store)s::text is null
-                                                              and ucm_store_visible(t.to_store_id)))))
-  and (%(status)s::text is null or t.status = %(status)s)
-  and (%(after_at)s::timestamptz is null or (t.created_at, t.id) < (%(after_at)s::timestamptz, %(after_id)s::text))
-order by t.created_at desc, t.id desc
-limit %(limit)s
+select p.*, n.from_store_code, n.from_store_name, n.to_store_code, n.to_store_name
+from (
+    select t.id, t.code, t.from_store_id, t.to_store_id, t.status, t.note, t.created_by, t.created_at, t.shipped_at,
+           t.closed_at, t.updated_at, t.version,
+           (select count(*) from stock_transfer_line l where l.transfer_id = t.id) as line_count
+    from stock_transfer t
+    where (%(store)s::text is null or t.from_store_id = %(store)s or t.to_store_id = %(store)s)
+      and (%(dir)s::text is null
+           or (%(dir)s = 'out' and (t.from_store_id = %(store)s or (%(store)s::text is null
+                                                                     and ucm_store_visible(t.from_store_id))))
+           or (%(dir)s = 'in' and (t.to_store_id = %(store)s or (%(store)s::text is null
+                                                                  and ucm_store_visible(t.to_store_id)))))
+      and (%(status)s::text is null or t.status = %(status)s)
+      and (%(after_at)s::timestamptz is null
+           or (t.created_at, t.id) < (%(after_at)s::timestamptz, %(after_id)s::text))
+    order by t.created_at desc, t.id desc
+    limit %(limit)s
+) p left join lateral ucm_transfer_store_names(p.id) n on true
+order by p.created_at desc, p.id desc
 """
 
 # The in-transit invariant: at every store × SKU, in transit == what is shipped there and not yet
