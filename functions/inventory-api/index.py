@@ -278,6 +278,7 @@ class StocktakeIn(In):
     category_ids: list[str] = Field(default_factory=list, max_length=stocktakes.MAX_CATEGORIES,
                                     description="盘点的类目（含下级）；空：全店盘点")
     note: str = Field(default="", max_length=200)
+    idempotency_key: str | None = Field(default=None, max_length=200, description="也可放在 Idempotency-Key 头")
 
 
 class StocktakeCountIn(In):
@@ -335,8 +336,10 @@ def set_stocktake_settings(body: StocktakeSettingsIn,
 
 @app.route("/inventory/stocktakes", methods=["POST"], status_code=201, summary="新建盘点单（快照当前库存）",
            tags=["stocktakes"])
-def create_stocktake(body: StocktakeIn, who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
-    return stocktakes.create(container().db, who, body.store_id, body.category_ids, body.note)
+def create_stocktake(body: StocktakeIn, idempotency_key: str | None = Header(default=None),
+                     who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
+    return stocktakes.create(container().db, who, body.store_id, body.category_ids, body.note,
+                             idempotency_key or body.idempotency_key)
 
 
 @app.route("/inventory/stocktakes", methods=["GET"], summary="盘点单列表", tags=["stocktakes"])

@@ -93,9 +93,10 @@ def call(w: World, who: str, method: str, path: str, body: Any = None, status: i
     return out
 
 
-def create(shop: Shop, who: str | None = None, cats: list[str] | None = None) -> dict[str, Any]:
+def create(shop: Shop, who: str | None = None, cats: list[str] | None = None, key: str | None = None) -> dict[str, Any]:
     return call(shop.w, who or shop.manager, "POST", "/inventory/stocktakes",
-                {"store_id": shop.store, "category_ids": [shop.root] if cats is None else cats}, 201)
+                {"store_id": shop.store, "category_ids": [shop.root] if cats is None else cats,
+                 "idempotency_key": key}, 201)
 
 
 def count(shop: Shop, st: str, counts: list[dict[str, Any]], mode: str = "set", who: str | None = None,
@@ -507,7 +508,13 @@ def test_store_scope_state_and_version_rules(shop: Shop) -> None:
     assert r.status_code == 404, r.text
     r = w.call("POST", "/inventory/stocktakes", shop.manager, {"store_id": shop.store, "category_ids": ["nope"]})
     assert r.status_code == 422 and r.json()["code"] == "inventory.stocktake.category_unknown", r.text
-    st = create(shop)
+    key = uuid.uuid4().hex
+    st = create(shop, key=key)
+    again = call(w, shop.manager, "POST", "/inventory/stocktakes",
+                 {"store_id": shop.store, "category_ids": [shop.root], "idempotency_key": key}, 201)
+    assert (again["id"], again["version"]) == (st["id"], st["version"])  # the first result
+    r = w.call("POST", "/inventory/stocktakes", shop.manager, {"store_id": shop.store, "idempotency_key": key})
+    assert r.status_code == 422 and r.json()["code"] == "common.idempotency_reused", r.text
     r = w.call("POST", "/inventory/stocktakes", shop.manager, {"store_id": shop.store})
     assert r.status_code == 409 and r.json()["code"] == "inventory.stocktake.open_exists", r.text
 

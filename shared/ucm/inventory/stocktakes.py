@@ -26,7 +26,7 @@ from typing import Any
 
 import psycopg
 
-from ucm import context, pagination, topics
+from ucm import context, idempotency, pagination, topics
 from ucm.catalog import barcodes, prices
 from ucm.catalog.skus import SCALE
 from ucm.db import Database, UnitOfWork
@@ -289,8 +289,10 @@ def _code() -> str:
     return f"PD{utcnow().astimezone(SHANGHAI):%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
 
 
-def create(db: Database, who: Principal, store_id: str, category_ids: Sequence[str], note: str = "") -> dict[str, Any]:
-    """A stocktake of the whole store (no categories) or of category subtrees, with its snapshot."""
+def create(db: Database, who: Principal, store_id: str, category_ids: Sequence[str], note: str = "",
+           idempotency_key: str | None = None) -> dict[str, Any]:
+    """A stocktake of the whole store (no categories) or of category subtrees, with its snapshot.
+    With an ``Idempotency-Key``, a repeat returns the first result (not 409 open_exists)."""
     if not store_id or not context.current().scope.covers(store_id):
         raise moves.not_visible_store()
     cats = sorted(set(category_ids))
@@ -299,6 +301,10 @@ def create(db: Database, who: Principal, store_id: str, category_ids: Sequence[s
     stocktake_id = str(uuid.uuid4())
     try:
         with db.transaction() as uow:
+            done = idempotency.recall(uow, idempotency_key, "inventory.stocktake.create",
+                                      {"store_id": store_id, "category_ids": cats, "note": note})
+            if done is not None:
+                return dict(done)
             paths = _paths(uow, cats)
             if len(paths) < len(cats):
                 known = {r["id"] for r in uow.all(sql.CATEGORY_PATHS, {"ids": cats})}
@@ -314,7 +320,9 @@ def create(db: Database, who: Principal, store_id: str, category_ids: Sequence[s
                       after={"code": head["code"], "category_ids": cats, "lines": made["lines"],
                              "snapshot_ledger_id": made["snapshot_ledger_id"], "note": note})
             _emit(uow, head, "created")
-            return _present(uow, who, head)
+            out = _present(uow, who, head)
+            idempotency.remember(uow, idempotency_key, out)
+            return out
     except psycopg.errors.UniqueViolation as exc:
         if exc.diag.constraint_name != "stocktake_one_open":
             raise
