@@ -293,12 +293,18 @@ def test_a_loss_that_would_go_negative_is_refused_until_recounted(shop: Shop) ->
 
 
 def test_whole_store_uncounted_lines_need_a_decision(shop: Shop) -> None:
-    a = shop.sku(cat=shop.other_cat)
+    a, idle = shop.sku(cat=shop.other_cat), shop.sku()
     shop.move("purchase_receipt", [(a, 3)])
     st = create(shop, cats=[])
     assert st["category_ids"] == [] and st["totals"]["lines"] >= 2  # every active SKU, and a
+    assert lines(shop, st["id"], q=call(shop.w, shop.w.admin_user, "GET", f"/catalog/sku/{idle}")["code"])[idle][
+        "snapshot_qty"] == 0  # active without a balance row: in the snapshot at 0
     code = call(shop.w, shop.w.admin_user, "GET", f"/catalog/sku/{a}")["code"]
     assert set(lines(shop, st["id"], q=code)) == {a}
+    path = f"/inventory/stocktakes/{st['id']}/lines"
+    first = call(shop.w, shop.manager, "GET", path, query={"limit": "1"})
+    second = call(shop.w, shop.manager, "GET", path, query={"limit": "1", "cursor": first["next_cursor"]})
+    assert first["next_cursor"] and second["items"][0]["sku_code"] > first["items"][0]["sku_code"]
     r = shop.w.call("POST", f"/inventory/stocktakes/{st['id']}/submit", shop.manager, {"version": st["version"]})
     assert r.status_code == 422 and r.json()["code"] == "inventory.stocktake.uncounted", r.text
     assert any(e["field"] == f"sku:{a}" for e in r.json()["errors"])
