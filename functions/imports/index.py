@@ -24,7 +24,7 @@ class In(BaseModel):
 
 
 class JobIn(In):
-    kind: Literal["sku", "stocktake_count"] = "sku"
+    kind: Literal["sku", "stocktake_count", "stock"] = "sku"
     filename: str = Field(min_length=1, max_length=200, description="原文件名，例如 商品导入.xlsx")
     content_type: str = Field(description="text/csv 或 xlsx 的类型")
     store_id: str | None = Field(default=None, description="门店导入时为门店 id；总部导入为空")
@@ -52,7 +52,7 @@ class UploadOut(BaseModel):
 # Literal paths come before /imports/{job_id} so that "template" is never taken for an id.
 
 @app.route("/imports/template", methods=["GET"], summary="下载导入模板", tags=["imports"])
-def get_template(kind: Literal["sku", "stocktake_count"] = "sku", format: Literal["csv", "xlsx"] = "xlsx",
+def get_template(kind: Literal["sku", "stocktake_count", "stock"] = "sku", format: Literal["csv", "xlsx"] = "xlsx",
                  who: Principal = require("catalog.sku.read")) -> Response:
     return download(*jobs.template(kind, format))
 

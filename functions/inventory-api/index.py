@@ -5,7 +5,7 @@ HTTP to ``ucm.inventory`` calls."""
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import Header, Query
+from fastapi import Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from ucm import context
 from ucm.bootstrap import container
@@ -17,6 +17,7 @@ from ucm.inventory import moves, stock, stocktakes
 from ucm.inventory import reservations as reservations_
 from ucm.inventory import transfers as transfers_
 from ucm.times import aware
+from ucm.web import download
 from ucm.web_auth import require
 
 app = FunctionApp("inventory-api", description="库存：出入库、库存余额与可售、台账、历史库存", memory_mb=512,
@@ -66,10 +67,20 @@ def move(body: MoveIn, idempotency_key: str | None = Header(default=None),
                             reason_code=body.reason_code)
 
 
-@app.route("/inventory/stock", methods=["GET"], summary="库存余额（含可售 ATS）", tags=["inventory"])
-def list_stock(store_id: str | None = None, sku_id: str | None = None, limit: int | None = None,
-               cursor: str | None = None, who: Principal = require("inventory.read")) -> dict[str, Any]:
-    return stock.list_stock(container().db, store_id, sku_id, limit, cursor)
+@app.route("/inventory/stock", methods=["GET"], summary="库存余额（含可售 ATS；format=csv|xlsx 导出）",
+           tags=["inventory"], response_model=None)
+def list_stock(store_id: str | None = None, sku_id: str | None = None, category_id: str | None = None,
+               q: str | None = Query(default=None, max_length=100, description="商品编码或名称片段"),
+               below_threshold: bool = False, limit: int | None = None, cursor: str | None = None,
+               format: Literal["json", "csv", "xlsx"] = "json",
+               who: Principal = require("inventory.read")) -> dict[str, Any] | Response:
+    db = container().db
+    if format != "json":
+        data, media = stock.export_stock(db, format, store_id, sku_id, category_id=category_id, q=q,
+                                         below_threshold=below_threshold)
+        return download(data, media, f"库存.{format}", f"stock.{format}")
+    return stock.list_stock(db, store_id, sku_id, limit, cursor, category_id=category_id, q=q,
+                            below_threshold=below_threshold)
 
 
 @app.route("/inventory/ats", methods=["GET"], summary="可售数量（现有 − 预留 + 在途）", tags=["inventory"])

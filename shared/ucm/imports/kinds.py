@@ -116,7 +116,8 @@ class Targeted(Protocol):
 
 
 # Kinds are imported on first use: the module of a kind pulls in its domain (catalog, …).
-_KINDS = {"sku": "ucm.catalog.sku_import", "stocktake_count": "ucm.inventory.stocktake_import"}
+_KINDS = {"sku": "ucm.catalog.sku_import", "stocktake_count": "ucm.inventory.stocktake_import",
+          "stock": "ucm.inventory.stock_import"}
 _loaded: dict[str, Kind] = {}
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from typing_extensions import LiteralString
 
-from ucm import context, pagination
-from ucm.db import Database
+from ucm import context, pagination, tabular
+from ucm.db import Database, UnitOfWork
 from ucm.errors import not_found
-from ucm.inventory import reservations_sql, sql, transfer_sql
+from ucm.inventory import reservations_sql, sql, stock_sql, transfer_sql
 from ucm.ports import Cache
 
 log = logging.getLogger(__name__)
@@ -109,18 +109,66 @@ def ats(db: Database, cache: Cache | None, store_id: str, sku_id: str) -> dict[s
     return value
 
 
-def list_stock(db: Database, store_id: str | None, sku_id: str | None, limit: int | None,
-               cursor: str | None) -> dict[str, Any]:
+def _like(q: str | None) -> str | None:
+    """A substring pattern for ILIKE, the user's % and _ taken literally."""
+    q = (q or "").strip()
+    if not q:
+        return None
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _stock_rows(uow: UnitOfWork, store_id: str | None, sku_id: str | None, category_id: str | None, q: str | None,
+                below_threshold: bool, after: list[Any] | None, limit: int) -> list[dict[str, Any]]:
+    path = None
+    if category_id:
+        cat = uow.one(stock_sql.CATEGORY_PATH, {"id": category_id})
+        if cat is None:
+            raise not_found("catalog.category.not_found", "找不到该类目")
+        path = cat["path"]
+    return uow.all(stock_sql.STOCK_LIST, {
+        "store": store_id, "sku": sku_id, "cat_path": path, "q": _like(q), "below": below_threshold,
+        "after_store": after[0] if after else None, "after_sku": after[1] if after else None, "limit": limit})
+
+
+def _present_row(r: dict[str, Any]) -> dict[str, Any]:
+    out = _present(r)
+    w = bool(r["is_weighed"])
+    out.update({"store_code": r["store_code"], "category_id": r["category_id"], "category_name": r["category_name"],
+                "low_stock": None if r["low_stock"] is None else qty_out(r["low_stock"], w)})
+    return out
+
+
+def list_stock(db: Database, store_id: str | None, sku_id: str | None, limit: int | None, cursor: str | None, *,
+               category_id: str | None = None, q: str | None = None, below_threshold: bool = False) -> dict[str, Any]:
+    """Balances with ATS for the stock overview (keyset pages by store, SKU), filtered by
+    category subtree, code/name substring and "at or below its low-stock threshold"."""
     if store_id is not None:
         _require_store(store_id)
     n = pagination.check_limit(limit)
     after = pagination.decode(cursor, 2)
     with db.transaction() as uow:
-        rows = uow.all(sql.BALANCES, {"store": store_id, "sku": sku_id, "after_store": after[0] if after else None,
-                                      "after_sku": after[1] if after else None, "limit": n + 1})
+        rows = _stock_rows(uow, store_id, sku_id, category_id, q, below_threshold, after, n + 1)
     page = pagination.page(rows, n, ("store_id", "sku_id"))
-    page["items"] = [_present(r) for r in page["items"]]
+    page["items"] = [_present_row(r) for r in page["items"]]
     return page
+
+
+# The columns of the stock import (ucm.inventory.stock_import), so an export edited in Excel
+# imports back; name and unit are there for people and ignored by the import.
+EXPORT_HEADERS = ("门店编码", "商品编码", "商品名称", "单位", "库存数量")
+EXPORT_MAX_ROWS = 100_000
+
+
+def export_stock(db: Database, fmt: str, store_id: str | None, sku_id: str | None, *, category_id: str | None = None,
+                 q: str | None = None, below_threshold: bool = False) -> tuple[bytes, str]:
+    """The filtered overview as a CSV/xlsx file in the import's columns (on hand as the quantity)."""
+    if store_id is not None:
+        _require_store(store_id)
+    with db.transaction() as uow:
+        rows = _stock_rows(uow, store_id, sku_id, category_id, q, below_threshold, None, EXPORT_MAX_ROWS)
+    body = [[r["store_code"], r["sku_code"], r["sku_name"], r["unit"], qty_out(r["on_hand"], bool(r["is_weighed"]))]
+            for r in rows]
+    return tabular.render(fmt, EXPORT_HEADERS, body, "库存")
 
 
 def ledger(db: Database, store_id: str, sku_id: str | None, start: datetime | None, end: datetime | None,
