@@ -172,10 +172,12 @@ def test_bad_thresholds_are_refused_and_nothing_is_written(w: World, cat: str, m
               "days_out_of_range": (400, "inventory.slow_mover_days.invalid"),
               "store_out_of_scope": (404, "system.store.not_found"),
               "unknown_store": (404, "system.store.not_found")}[case]
-    body.update({"negative": {"low_stock": -1}, "not_a_number": {"low_stock": "三"},
-                 "too_precise": {"low_stock": "0.0001"}, "unknown_sku": {"sku_id": "no-such-sku"},
-                 "days_on_sku": {"slow_mover_days": 10}, "days_out_of_range": {"sku_id": None, "slow_mover_days": 0},
-                 "store_out_of_scope": {"store_id": w.store_b}, "unknown_store": {"store_id": "no-such"}}[case])
+    changes: dict[str, dict[str, Any]] = {
+        "negative": {"low_stock": -1}, "not_a_number": {"low_stock": "三"}, "too_precise": {"low_stock": "0.0001"},
+        "unknown_sku": {"sku_id": "no-such-sku"}, "days_on_sku": {"slow_mover_days": 10},
+        "days_out_of_range": {"sku_id": None, "slow_mover_days": 0}, "store_out_of_scope": {"store_id": w.store_b},
+        "unknown_store": {"store_id": "no-such"}}
+    body.update(changes[case])
     with system_conn(w.db) as conn:
         before = conn.execute("select (select count(*) from stock_threshold) as t,"
                               " (select count(*) from stock_policy where slow_mover_days <> 30) as p").fetchone()

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -206,17 +207,19 @@ def test_concurrent_reservations_never_exceed_ats(w: World, cat: str) -> None:
 def test_bad_input_is_refused_and_nothing_is_written(w: World, cat: str, manager_a: str, case: str) -> None:
     sku = stocked(w, cat, 10)
     local_b = _sku(w, cat, store_id=w.store_b)
-    store, lines, extra, key = w.store_a, [(sku, 1)], {}, uuid.uuid4().hex
+    key = uuid.uuid4().hex
     expect = {"unknown_sku": (422, "inventory.sku.unknown"), "other_store_sku": (422, "inventory.sku.unknown"),
               "zero": (400, "inventory.quantity.zero"), "negative": (400, "inventory.quantity.sign"),
               "fractional": (400, "inventory.quantity.fractional"), "ttl_zero": (400, "inventory.reservation.ttl"),
               "ttl_too_long": (400, "inventory.reservation.ttl"), "no_key": (400, "inventory.idempotency_key.missing"),
               "unknown_store": (404, "system.store.not_found"), "store_out_of_scope": (404, "system.store.not_found"),
               "duplicate": (400, "inventory.lines.duplicate")}[case]
-    lines = {"unknown_sku": [(sku, 1), ("no-such-sku", 1)], "other_store_sku": [(local_b, 1)], "zero": [(sku, 0)],
-             "negative": [(sku, -1)], "fractional": [(sku, "1.5")], "duplicate": [(sku, 1), (sku, 2)]}.get(case, lines)
-    extra = {"ttl_zero": {"ttl_s": 0}, "ttl_too_long": {"ttl_s": 7 * 24 * 3600 + 1}}.get(case, extra)
-    store = {"unknown_store": "no-such-store", "store_out_of_scope": w.store_b}.get(case, store)
+    all_lines: dict[str, list[tuple[str, Any]]] = {
+        "unknown_sku": [(sku, 1), ("no-such-sku", 1)], "other_store_sku": [(local_b, 1)], "zero": [(sku, 0)],
+        "negative": [(sku, -1)], "fractional": [(sku, "1.5")], "duplicate": [(sku, 1), (sku, 2)]}
+    lines = all_lines.get(case, [(sku, 1)])
+    extra: dict[str, Any] = {"ttl_zero": {"ttl_s": 0}, "ttl_too_long": {"ttl_s": 7 * 24 * 3600 + 1}}.get(case, {})
+    store = {"unknown_store": "no-such-store", "store_out_of_scope": w.store_b}.get(case, w.store_a)
     body: dict[str, Any] = {"store_id": store, "lines": [{"sku_id": s, "quantity": q} for s, q in lines], **extra}
     if case != "no_key":
         body["idempotency_key"] = key
@@ -265,7 +268,8 @@ def test_invariant_check_reports_a_reserved_counter_that_drifted(w: World, cat: 
                      (w.store_a, sku))
     try:
         drift = stock.check_invariants(w.db)
-        assert [(d.sku_id, d.measure, d.balance, d.ledger_sum) for d in drift] == [(sku, "reserved", 4, 3)]
+        assert [(d.sku_id, d.measure, d.balance, d.ledger_sum) for d in drift] == [
+            (sku, "reserved", Decimal(4), Decimal(3))]
     finally:
         with system_conn(w.db) as conn:
             conn.execute("update stock_balance set reserved = reserved - 1 where store_id = %s and sku_id = %s",
