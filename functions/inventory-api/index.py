@@ -234,6 +234,13 @@ def create_transfer(body: TransferIn, idempotency_key: str | None = Header(defau
                              idempotency_key or body.idempotency_key)
 
 
+@app.route("/inventory/transfer-destinations", methods=["GET"], summary="可调入的门店（编码与名称）",
+           tags=["transfers"])
+def transfer_destinations(from_store_id: str,
+                          who: Principal = require("inventory.transfer")) -> dict[str, list[dict[str, Any]]]:
+    return {"items": transfers_.destinations(container().db, from_store_id)}
+
+
 @app.route("/inventory/transfers", methods=["GET"], summary="调拨单列表", tags=["transfers"])
 def list_transfers(store_id: str | None = None, direction: Literal["out", "in"] | None = None,
                    status: TransferStatus | None = None, limit: int | None = None, cursor: str | None = None,

@@ -501,3 +501,18 @@ def test_the_invariant_check_sees_in_transit_drift(w: World, cat: str, mgr: dict
             conn.execute("update stock_balance set in_transit = in_transit - 1 where store_id = %s and sku_id = %s",
                          (w.store_b, s))
     assert drift_of(w, {s}) == []
+
+
+def test_a_store_manager_picks_the_destination_from_code_and_name_only(w: World, mgr: dict[str, str]) -> None:
+    r = w.call("GET", "/inventory/transfer-destinations", mgr["a"], query={"from_store_id": w.store_a})
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    ids = {i["id"] for i in items}
+    assert w.store_b in ids and w.store_a not in ids  # other stores, never the source itself
+    assert all(set(i) == {"id", "code", "name", "region_id"} for i in items)  # nothing but the slip's fields
+    # Only from a store of one's own, and only with the transfer permission.
+    r = w.call("GET", "/inventory/transfer-destinations", mgr["a"], query={"from_store_id": w.store_b})
+    assert r.status_code == 404 and r.json()["code"] == "system.store.not_found", r.text
+    viewer = w.user("bi_viewer", "stores", [w.store_a])
+    r = w.call("GET", "/inventory/transfer-destinations", viewer, query={"from_store_id": w.store_a})
+    assert r.status_code == 403, r.text

@@ -589,6 +589,8 @@ MATRIX.update({
     ("POST", "/inventory/transfers"): hidden("POST", "/inventory/transfers", {
         "from_store_id": "{store}", "to_store_id": "{store}", "lines": [{"sku_id": "{sku_hq}", "quantity": 1}]}),
     ("GET", "/inventory/transfers"): transfers_listed_without_b,
+    ("GET", "/inventory/transfer-destinations"): hidden("GET", "/inventory/transfer-destinations",
+                                                        query={"from_store_id": "{store}"}),
     ("GET", "/inventory/transfers/{transfer_id}"): transfer_b("GET"),
     ("POST", "/inventory/transfers/{transfer_id}/ship"): transfer_b("POST", "/ship", {"version": 2}),
     ("POST", "/inventory/transfers/{transfer_id}/receive"): transfer_b("POST", "/receive", {

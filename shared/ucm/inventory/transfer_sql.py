@@ -11,6 +11,8 @@ select (select id from store where id = %(from)s) as from_store,
        ucm_store_accepts_transfer(%(to)s) as to_ok
 """
 
+DESTINATIONS: LiteralString = "select id, code, name, region_id from ucm_transfer_destinations()"
+
 # The SKUs of a transfer as the caller sees them: store-local SKUs cannot travel.
 SKUS: LiteralString = """
 select id, store_id, is_weighed from sku where id = any(%(skus)s::text[])

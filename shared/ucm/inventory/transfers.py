@@ -482,6 +482,18 @@ def _flags(who: Principal, t: dict[str, Any]) -> dict[str, bool]:
             "can_close": dest and t["status"] in OPEN_FOR_CLOSE}
 
 
+def destinations(db: Database, from_store_id: str) -> list[dict[str, Any]]:
+    """The stores a transfer from ``from_store_id`` may go to (active ones, other than the source),
+    with code and name only: a store manager cannot see other stores otherwise."""
+    if not context.current().scope.covers(from_store_id):
+        raise moves.not_visible_store()
+    with db.transaction() as uow:
+        if uow.one("select 1 from store where id = %s", (from_store_id,)) is None:
+            raise moves.not_visible_store()
+        rows = uow.all(sql.DESTINATIONS)
+    return [r for r in rows if r["id"] != from_store_id]
+
+
 def list_transfers(db: Database, store_id: str | None, direction: str | None, status: str | None,
                    limit: int | None, cursor: str | None) -> dict[str, Any]:
     """Transfers the caller sees (either store in scope), newest first; ``direction`` out/in:
