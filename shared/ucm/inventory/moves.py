@@ -1,10 +1,12 @@
 """Stock moves: the one write of the inventory core (``POST /inventory/move``).
 
-A move is a reason, a store and lines (SKU, quantity). It is applied in one transaction: the
-move row (claiming its idempotency key), an audit row, one ``stock.moved`` event per line, and
-one statement that updates the balances and appends the ledger rows under the negative-stock
-rule (``sql.APPLY``). Balance and ledger therefore never disagree, and a refused line rolls the
-whole move back. After commit the lines' cached ATS are dropped.
+A move is a reason, a store and lines (SKU, quantity). It is applied in one statement
+(``sql.MOVE``): the move row (claiming its idempotency key), the balances and ledger rows under the
+negative-stock rule, an audit row and one ``stock.moved`` event per line. Balance and ledger
+therefore never disagree, and anything refused (by the statement itself) rolls the whole move
+back. A direct move is its own transaction, sent with the caller's scope in one round trip
+(``Database.one_trip``); transfers and stocktakes post theirs inside their own transaction
+(``post_move``). After commit the lines' cached ATS are dropped.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import psycopg
+
 from ucm import context, topics
-from ucm.db import Database, UnitOfWork
+from ucm.db import Database, UnitOfWork, audit_params, new_events, outbox_params
 from ucm.errors import FieldError, Problem, bad_request, not_found
 from ucm.identity.principal import Principal
 from ucm.inventory import sql
 from ucm.inventory.stock import invalidate_ats, qty_out
-from ucm.ports import Cache
+from ucm.ports import Cache, Event
 
 # The sign a reason gives a quantity; adjustments are signed by the caller.
 INBOUND = frozenset({"purchase_receipt", "customer_return", "stocktake_gain", "transfer_in", "sale_refund"})
@@ -87,14 +91,20 @@ def _digest(store_id: str, reason: str, lines: Sequence[tuple[str, Decimal]], re
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _result(move: dict[str, Any], lines: list[dict[str, Any]], weighed: dict[str, bool]) -> dict[str, Any]:
+def _answer(move: dict[str, Any], created_at: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """A move as the API returns it; ``lines``: ledger rows with their SKU's ``is_weighed``."""
     return {
         "move_id": move["id"], "store_id": move["store_id"], "reason": move["reason"], "ref": move["ref"],
-        "idempotency_key": move["idempotency_key"], "created_at": move["created_at"],
+        "idempotency_key": move["idempotency_key"], "created_at": created_at,
         "lines": [{"sku_id": r["sku_id"], "ledger_id": str(r["id"]),
-                   "qty_delta": qty_out(r["qty_delta"], weighed[r["sku_id"]]),
-                   "on_hand_after": qty_out(r["on_hand_after"], weighed[r["sku_id"]])} for r in lines],
+                   "qty_delta": qty_out(r["qty_delta"], r["is_weighed"]),
+                   "on_hand_after": qty_out(r["on_hand_after"], r["is_weighed"])} for r in lines],
     }
+
+
+def _result(params: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return _answer({"id": params["move"], "store_id": params["store"], "reason": params["reason"],
+                    "ref": params["ref"], "idempotency_key": params["key"]}, rows[0]["created_at"], rows)
 
 
 def _replay(uow: UnitOfWork, store_id: str, key: str, digest: str) -> dict[str, Any]:
@@ -102,8 +112,7 @@ def _replay(uow: UnitOfWork, store_id: str, key: str, digest: str) -> dict[str, 
     assert move is not None  # the conflicting row committed before our insert returned
     if move["request"] != digest:
         raise Problem(422, "common.idempotency_reused", "这个 Idempotency-Key 已用于另一笔出入库，请换一个")
-    rows = uow.all(sql.MOVE_LINES, (move["id"],))
-    return _result(move, rows, {r["sku_id"]: r["is_weighed"] for r in rows})
+    return _answer(move, move["created_at"], uow.all(sql.MOVE_LINES, (move["id"],)))
 
 
 def apply_move(db: Database, cache: Cache | None, who: Principal, store_id: str, reason: str,
@@ -138,62 +147,81 @@ def apply_move(db: Database, cache: Cache | None, who: Principal, store_id: str,
                               errors=[FieldError(f"lines[{i}].sku_id", "inventory.lines.duplicate", "商品重复")])
         parsed[str(sku_id)] = _signed(reason, parse_qty(raw, field), field)
     ordered = sorted(parsed.items())
+    params, events = _statement(store_id, reason, ordered, key, ref, note, reason_code)
     try:
-        with db.transaction() as uow:
-            result = post_move(uow, store_id, reason, ordered, key, ref=ref, note=note, reason_code=reason_code)
-    except KeyTaken as taken:
-        with db.transaction() as uow:  # the first attempt's result (the one above rolled back)
-            return _replay(uow, store_id, key, taken.digest)
+        rows = db.one_trip(sql.MOVE, params, events)
+    except psycopg.DatabaseError as exc:
+        refused = _refusal(exc, ordered, params["request"])
+        if not isinstance(refused, KeyTaken):
+            raise refused from None
+        with db.transaction() as uow:  # the first attempt's result (ours rolled back)
+            return _replay(uow, store_id, key, refused.digest)
     invalidate_ats(cache, store_id, [s for s, _ in ordered])
-    return result
+    return _result(params, rows)
 
 
 def post_move(uow: UnitOfWork, store_id: str, reason: str, ordered: Sequence[tuple[str, Decimal]], key: str, *,
               ref: str | None = None, note: str = "", reason_code: str | None = None) -> dict[str, Any]:
     """Post a move inside the caller's transaction: the move row claiming ``key``, its audit row,
-    one ``stock.moved`` per line, and the balance+ledger statement. ``ordered``: (sku_id, signed
-    quantity) sorted by sku_id, quantities already parsed (``parse_qty``). Transfers and
-    stocktakes post their ledger entries through here, atomically with their own rows.
+    one ``stock.moved`` per line, and the balance+ledger rows, in one statement. ``ordered``:
+    (sku_id, signed quantity) sorted by sku_id, quantities already parsed (``parse_qty``).
+    Transfers and stocktakes post their ledger entries through here, atomically with their own rows.
 
-    Raises a Problem (unknown SKU, fractional quantity of a counted unit, insufficient stock:
-    the caller's transaction must roll back), or ``KeyTaken`` when the key was used before. The
-    caller drops the cached ATS after its commit (``stock.invalidate_ats``)."""
-    skus = [s for s, _ in ordered]
-    digest = _digest(store_id, reason, ordered, ref, reason_code, note)
-    actor = context.current().actor
-    ts = datetime.now(timezone.utc).isoformat()
+    Raises a Problem (unknown SKU, fractional quantity of a counted unit, insufficient stock),
+    or ``KeyTaken`` when the key was used before; either way the statement failed and the
+    caller's transaction must roll back. The caller drops the cached ATS after its commit
+    (``stock.invalidate_ats``)."""
+    params, events = _statement(store_id, reason, ordered, key, ref, note, reason_code)
+    try:
+        rows = uow.all(sql.MOVE, params)
+    except psycopg.DatabaseError as exc:
+        raise _refusal(exc, ordered, params["request"]) from None
+    uow.events.extend(events)
+    return _result(params, rows)
+
+
+def _statement(store_id: str, reason: str, ordered: Sequence[tuple[str, Decimal]], key: str, ref: str | None,
+               note: str, reason_code: str | None) -> tuple[dict[str, Any], list[Event]]:
+    """The parameters of ``sql.MOVE`` and the events it writes."""
     move_id = str(uuid.uuid4())
-    # One round trip for the whole move: checks, claim, audit, events and the balance+ledger
-    # statement travel in one pipeline; the checks are judged afterwards and anything wrong
-    # rolls it all back.
-    conn = uow.conn
-    with conn.pipeline():
-        refs_cur = conn.execute(sql.MOVE_REFS, {"store": store_id, "skus": skus})
-        claim_cur = conn.execute(sql.CLAIM_MOVE, {"move": move_id, "store": store_id, "key": key,
-                                                  "request": digest, "reason": reason, "ref": ref,
-                                                  "actor": actor})
-        uow.audit("inventory.move", "stock_move", move_id, store_id=store_id,
-                  after={"reason": reason, "ref": ref, "reason_code": reason_code, "note": note,
-                         "lines": [{"sku_id": s, "qty_delta": str(q)} for s, q in ordered]})
-        uow.emit_many(topics.STOCK_MOVED, [
-            (f"{store_id}:{s}", {"store_id": store_id, "sku_id": s, "qty_delta": str(q), "reason": reason,
-                                 "ref_id": ref, "move_id": move_id, "ts": ts}, store_id)
-            for s, q in ordered])
-        apply_cur = conn.execute(sql.APPLY, {"store": store_id, "skus": skus,
-                                             "deltas": [q for _, q in ordered], "sale": reason == "sale",
-                                             "reason": reason, "code": reason_code, "note": note,
-                                             "move": move_id, "actor": actor})
-    refs, claimed, applied = refs_cur.fetchall(), claim_cur.fetchone(), apply_cur.fetchall()
-    weighed = _check_refs(refs, ordered)
-    if claimed is None:
-        raise KeyTaken(digest)
-    if len(applied) < len(ordered):
-        done = {r["sku_id"] for r in applied}
-        refused = [s for s in skus if s not in done]
-        raise _insufficient(uow, store_id, refused, dict(ordered), weighed)
-    move = {"id": move_id, "store_id": store_id, "reason": reason, "ref": ref, "idempotency_key": key,
-            "created_at": claimed["created_at"]}
-    return _result(move, applied, weighed)
+    ts = datetime.now(timezone.utc).isoformat()
+    events = new_events(topics.STOCK_MOVED, [
+        (f"{store_id}:{s}", {"store_id": store_id, "sku_id": s, "qty_delta": str(q), "reason": reason,
+                             "ref_id": ref, "move_id": move_id, "ts": ts}, store_id)
+        for s, q in ordered])
+    after = {"reason": reason, "ref": ref, "reason_code": reason_code, "note": note,
+             "lines": [{"sku_id": s, "qty_delta": str(q)} for s, q in ordered]}
+    return {"store": store_id, "skus": [s for s, _ in ordered], "deltas": [q for _, q in ordered],
+            "sale": reason == "sale", "reason": reason, "code": reason_code, "note": note, "move": move_id,
+            "key": key, "request": _digest(store_id, reason, ordered, ref, reason_code, note), "ref": ref,
+            "actor": context.current().actor,
+            **audit_params("inventory.move", "stock_move", move_id, store_id=store_id, after=after),
+            **outbox_params(events)}, events
+
+
+def _refusal(exc: psycopg.DatabaseError, ordered: Sequence[tuple[str, Decimal]], digest: str) -> Exception:
+    """The Problem (or KeyTaken) for what ``sql.MOVE`` refused; any other database error as is."""
+    if exc.diag.sqlstate != "UC422":
+        return exc
+    # quantities as Decimal, never float
+    code = exc.diag.message_primary
+    detail = json.loads(exc.diag.message_detail or "null", parse_float=Decimal, parse_int=Decimal)
+    if code == "system.store.not_found":
+        return not_visible_store()
+    if code == "inventory.sku.unknown":
+        return _unknown_skus(ordered, detail)
+    if code == "inventory.quantity.fractional":
+        return _fractional(ordered, detail)
+    if code == "inventory.move.key_taken":
+        return KeyTaken(digest)
+    if code == "inventory.insufficient_stock":
+        deltas = dict(ordered)
+        refused = sorted(detail)
+        return Problem(
+            422, code, "库存不足：本店不允许负库存，整笔出入库未记账", ", ".join(refused),
+            [FieldError(f"sku:{s}", code, f"现有 {qty_out(detail[s][0], detail[s][1])}，"
+                                          f"本次 {qty_out(deltas[s], detail[s][1])}") for s in refused])
+    return exc
 
 
 class KeyTaken(Exception):
@@ -211,26 +239,25 @@ def _check_refs(refs: list[dict[str, Any]], ordered: Sequence[tuple[str, Decimal
     weighed = {r["sku_id"]: bool(r["is_weighed"]) for r in refs if r["sku_id"] is not None}
     unknown = [s for s in skus if s not in weighed]
     if unknown:
-        raise Problem(422, "inventory.sku.unknown", "商品不存在，或不属于该门店", ", ".join(unknown),
-                      [FieldError(f"lines[{skus.index(s)}].sku_id", "inventory.sku.unknown", "商品不存在")
-                       for s in unknown])
+        raise _unknown_skus(ordered, unknown)
     fractional = [s for s, q in ordered if not weighed[s] and q != q.to_integral_value()]
     if fractional:
-        raise bad_request("inventory.quantity.fractional", "非称重商品的数量必须是整数", ", ".join(fractional),
-                          [FieldError(f"lines[{skus.index(s)}].quantity", "inventory.quantity.fractional",
-                                      "须为整数") for s in fractional])
+        raise _fractional(ordered, fractional)
     return weighed
 
 
-def _insufficient(uow: UnitOfWork, store_id: str, refused: list[str], deltas: dict[str, Decimal],
-                  weighed: dict[str, bool]) -> Problem:
-    on_hand = {r["sku_id"]: r["on_hand"] for r in uow.all(sql.ON_HAND, {"store": store_id, "skus": refused})}
-    return Problem(
-        422, "inventory.insufficient_stock", "库存不足：本店不允许负库存，整笔出入库未记账",
-        ", ".join(refused),
-        [FieldError(f"sku:{s}", "inventory.insufficient_stock",
-                    f"现有 {qty_out(on_hand.get(s, Decimal(0)), weighed[s])}，"
-                    f"本次 {qty_out(deltas[s], weighed[s])}") for s in refused])
+def _unknown_skus(ordered: Sequence[tuple[str, Decimal]], unknown: list[str]) -> Problem:
+    skus = [s for s, _ in ordered]
+    return Problem(422, "inventory.sku.unknown", "商品不存在，或不属于该门店", ", ".join(unknown),
+                   [FieldError(f"lines[{skus.index(s)}].sku_id", "inventory.sku.unknown", "商品不存在")
+                    for s in unknown])
+
+
+def _fractional(ordered: Sequence[tuple[str, Decimal]], fractional: list[str]) -> Problem:
+    skus = [s for s, _ in ordered]
+    return bad_request("inventory.quantity.fractional", "非称重商品的数量必须是整数", ", ".join(fractional),
+                       [FieldError(f"lines[{skus.index(s)}].quantity", "inventory.quantity.fractional", "须为整数")
+                        for s in fractional])
 
 
 def set_policy(db: Database, who: Principal, store_id: str, negative_stock: str) -> dict[str, Any]:

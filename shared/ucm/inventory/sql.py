@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing_extensions import LiteralString
 
+from ucm.db import AUDIT_INSERT, OUTBOX_INSERT
+
 # The store (visible under RLS) and the SKUs of a move that may be stocked there: HQ-wide ones
 # and the store's own. No row: the store is unknown or hidden; a null sku: none of them known.
 MOVE_REFS: LiteralString = """
@@ -11,16 +13,6 @@ select st.id as store_id, s.id as sku_id, s.is_weighed
 from store st
 left join sku s on s.id = any(%(skus)s::text[]) and (s.store_id is null or s.store_id = st.id)
 where st.id = %(store)s
-"""
-
-# Claims the idempotency key (for a store that exists and is visible). Nothing returned: the
-# store is not there, or the key is taken (a concurrent first attempt has committed by then,
-# since the insert waited on the unique index).
-CLAIM_MOVE: LiteralString = """
-insert into stock_move (id, store_id, idempotency_key, request, reason, ref, actor)
-select %(move)s, st.id, %(key)s, %(request)s, %(reason)s, %(ref)s, %(actor)s from store st where st.id = %(store)s
-on conflict (store_id, idempotency_key) do nothing
-returning id, created_at
 """
 
 MOVE_BY_KEY: LiteralString = """
@@ -34,25 +26,47 @@ from stock_ledger l join sku s on s.id = l.sku_id
 where l.move_id = %s order by l.sku_id
 """
 
-# The move itself, in one statement: every line's balance changes (in sku_id order, so that two
-# multi-line moves lock rows in the same order and never deadlock) only where the negative-stock
-# rule allows it, and a ledger row is written for each balance that changed, carrying the new
-# on hand. The rule, evaluated by the database on the row it has locked (no read-then-write):
-# a line may go ahead when it adds stock, is a sale (never refused at the counter), the store
-# allows negative stock, or on hand stays >= 0. A line without a balance row yet starts from 0.
-# Fewer rows returned than lines: a line was refused (or its SKU is unknown, or the move was not
-# claimed: then nothing at all is written), and the caller rolls the whole move back. It is sent
-# in one pipeline with the claim, so it applies only if this transaction's claim took the key.
-APPLY: LiteralString = """
-with p as (
+# A whole move in one statement (moves.post_move): the move row claiming the idempotency key,
+# every line's balance and ledger row, the audit row and one stock.moved per line in the outbox.
+#
+# - known: the lines whose SKU may be stocked at the store (HQ-wide ones and the store's own),
+#   read under RLS like the store itself.
+# - claim: inserting the move row claims the key; a concurrent first attempt makes it wait on the
+#   unique index, and nothing is returned once that one has committed. The lines are applied only
+#   when this move took the key.
+# - b, led: every line's balance changes (in sku_id order, so that two multi-line moves lock rows
+#   in the same order and never deadlock) only where the negative-stock rule allows it, and a
+#   ledger row is written for each balance that changed, carrying the new on hand. The rule,
+#   evaluated by the database on the row it has locked (no read-then-write): a line may go ahead
+#   when it adds stock, is a sale (never refused at the counter), the store allows negative
+#   stock, or on hand stays >= 0. A line without a balance row yet starts from 0.
+# - verdict: what is wrong, if anything, in the order the checks are answered; ucm_refuse_move
+#   (migration 0011) then raises it, which undoes everything this statement wrote (and its
+#   transaction). The detail names the SKUs concerned; for refused lines with their on hand as
+#   read before the statement (indicative).
+MOVE: LiteralString = """
+with st as (
+    select id from store where id = %(store)s
+),
+want as (
+    select u.sku_id, u.delta from unnest(%(skus)s::text[], %(deltas)s::numeric[]) as u(sku_id, delta)
+),
+known as (
+    select w.sku_id, w.delta, s.is_weighed
+    from want w join sku s on s.id = w.sku_id and (s.store_id is null or s.store_id = %(store)s)
+),
+claim as (
+    insert into stock_move (id, store_id, idempotency_key, request, reason, ref, actor)
+    select %(move)s, st.id, %(key)s, %(request)s, %(reason)s, %(ref)s, %(actor)s from st
+    on conflict (store_id, idempotency_key) do nothing
+    returning id, created_at
+),
+p as (
     select coalesce((select negative_stock = 'allow' from stock_policy where store_id = %(store)s), false)
            or %(sale)s as free
 ),
 lines as (
-    select u.sku_id, u.delta
-    from unnest(%(skus)s::text[], %(deltas)s::numeric[]) as u(sku_id, delta)
-    join sku s on s.id = u.sku_id and (s.store_id is null or s.store_id = %(store)s)
-    where exists (select 1 from stock_move m where m.id = %(move)s)
+    select k.sku_id, k.delta from known k where exists (select 1 from claim)
 ),
 b as (
     insert into stock_balance as sb (store_id, sku_id, on_hand)
@@ -71,16 +85,37 @@ led as (
     select %(store)s, b.sku_id, l.delta, %(reason)s, %(code)s, %(note)s, %(move)s, %(actor)s, b.on_hand
     from b join lines l using (sku_id)
     returning id, sku_id, qty_delta, on_hand_after
+),
+audit as (""" + AUDIT_INSERT + """),
+events as (""" + OUTBOX_INSERT + """),
+verdict as (
+    select case
+        when not exists (select 1 from st) then 'system.store.not_found'
+        when (select count(*) from known) < cardinality(%(skus)s::text[]) then 'inventory.sku.unknown'
+        when exists (select 1 from known where not is_weighed and delta <> trunc(delta))
+            then 'inventory.quantity.fractional'
+        when not exists (select 1 from claim) then 'inventory.move.key_taken'
+        when (select count(*) from led) < cardinality(%(skus)s::text[]) then 'inventory.insufficient_stock'
+    end as problem
+),
+detail as (
+    select v.problem, case v.problem
+        when 'inventory.sku.unknown' then
+            (select jsonb_agg(w.sku_id) from want w where not exists (select 1 from known k where k.sku_id = w.sku_id))
+        when 'inventory.quantity.fractional' then
+            (select jsonb_agg(sku_id) from known where not is_weighed and delta <> trunc(delta))
+        when 'inventory.insufficient_stock' then
+            (select jsonb_object_agg(k.sku_id, jsonb_build_array(coalesce(x.on_hand, 0), k.is_weighed))
+             from known k left join stock_balance x on x.store_id = %(store)s and x.sku_id = k.sku_id
+             where not exists (select 1 from led l where l.sku_id = k.sku_id))
+        end as detail
+    from verdict v
 )
-select id, sku_id, qty_delta, on_hand_after from led order by sku_id
-"""
-
-# On hand of refused lines, for the error's detail (read after the refusal, so only indicative).
-ON_HAND: LiteralString = """
-select u.sku_id, coalesce(b.on_hand, 0) as on_hand
-from unnest(%(skus)s::text[]) as u(sku_id)
-left join stock_balance b on b.store_id = %(store)s and b.sku_id = u.sku_id
-order by u.sku_id
+select l.id, l.sku_id, l.qty_delta, l.on_hand_after, k.is_weighed, c.created_at
+from detail d
+left join (led l join known k using (sku_id) cross join claim c) on true
+where case when d.problem is null then true else ucm_refuse_move(d.problem, d.detail) end
+order by l.sku_id
 """
 
 BALANCE: LiteralString = """
