@@ -20,6 +20,7 @@ from ucm.db import Database
 from ucm.errors import Problem
 from ucm.fc.discovery import load_functions
 from ucm.inventory import moves, stock
+from ucm.ports import Event
 
 from tests.conftest import container_for, system_conn
 from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq, world
@@ -76,15 +77,17 @@ def on_hand(w: World, store: str, sku: str) -> Any:
     return r.json()["on_hand"]
 
 
-def written(w: World, store: str) -> tuple[int, int, int]:
-    """Ledger rows, moves and stock.moved events of a store: what a refused move must not change."""
+def written(w: World, store: str) -> tuple[int, int, int, int]:
+    """Ledger rows, moves, stock.moved events and move audit rows of a store: what a refused move
+    must not change (the move's one statement writes all four)."""
     with system_conn(w.db) as conn:
         row = conn.execute(
             "select (select count(*) from stock_ledger where store_id = %(s)s) as l,"
             " (select count(*) from stock_move where store_id = %(s)s) as m,"
-            " (select count(*) from outbox where topic = 'stock.moved' and store_id = %(s)s) as e",
+            " (select count(*) from outbox where topic = 'stock.moved' and store_id = %(s)s) as e,"
+            " (select count(*) from audit_log where action = 'inventory.move' and store_id = %(s)s) as a",
             {"s": store}).fetchone()
-    return row["l"], row["m"], row["e"]
+    return row["l"], row["m"], row["e"], row["a"]
 
 
 def set_policy(w: World, store: str, policy: str) -> None:
@@ -307,17 +310,63 @@ def test_the_ledger_is_append_only_even_for_the_owner(w: World, ref: dict[str, s
 
 
 def test_each_line_emits_stock_moved_through_the_outbox(w: World, ref: dict[str, str]) -> None:
-    a, b = new_sku(w, ref), new_sku(w, ref)
-    got = ok(w, w.admin_user, w.store_a, "purchase_receipt", [(a, 2), (b, 3)], ref="PO-9")
+    """The move's one statement writes its audit row and an outbox row per line, and the events
+    handed to the after-commit publisher are those rows."""
+    a, b = sorted([new_sku(w, ref), new_sku(w, ref)])
+    published: list[Event] = []
+    stop = w.db.on_commit(published.extend)
+    try:
+        got = ok(w, w.admin_user, w.store_a, "purchase_receipt", [(b, 3), (a, 2)], ref="PO-9")
+    finally:
+        stop()
     with system_conn(w.db) as conn:
-        rows = conn.execute("select aggregate_id, store_id, payload from outbox where topic = 'stock.moved'"
-                            " and payload->>'move_id' = %s order by aggregate_id", (got["move_id"],)).fetchall()
-        audit = conn.execute("select count(*) as n from audit_log where target_id = %s", (got["move_id"],)).fetchone()
+        rows = conn.execute("select id, aggregate_id, store_id, payload, trace_id, actor from outbox"
+                            " where topic = 'stock.moved' and payload->>'move_id' = %s order by aggregate_id",
+                            (got["move_id"],)).fetchall()
+        audit = conn.execute("select actor, action, target_type, store_id, after, request_id from audit_log"
+                             " where target_id = %s", (got["move_id"],)).fetchall()
     by_sku = {r["payload"]["sku_id"]: r for r in rows}
-    assert set(by_sku) == {a, b} and audit["n"] == 1
+    assert set(by_sku) == {a, b} and len(rows) == 2
     p = by_sku[b]["payload"]
     assert (p["store_id"], p["qty_delta"], p["reason"], p["ref_id"]) == (w.store_a, "3", "purchase_receipt", "PO-9")
     assert p["ts"] and by_sku[b]["store_id"] == w.store_a and by_sku[b]["aggregate_id"] == f"{w.store_a}:{b}"
+    mine = {e.id: e for e in published if e.type == "stock.moved" and e.data["move_id"] == got["move_id"]}
+    assert sorted(mine) == sorted(str(r["id"]) for r in rows)
+    assert all(mine[str(r["id"])].data == r["payload"] and mine[str(r["id"])].trace_id == r["trace_id"] for r in rows)
+    assert len(audit) == 1
+    row = audit[0]
+    assert (row["action"], row["target_type"], row["store_id"]) == ("inventory.move", "stock_move", w.store_a)
+    assert row["actor"] == rows[0]["actor"] and row["actor"].startswith("user:")
+    assert row["request_id"] == rows[0]["trace_id"]
+    assert row["after"]["lines"] == [{"sku_id": a, "qty_delta": "2"}, {"sku_id": b, "qty_delta": "3"}]
+    assert (row["after"]["reason"], row["after"]["ref"]) == ("purchase_receipt", "PO-9")
+
+
+def test_post_move_inside_a_callers_transaction(w: World, ref: dict[str, str]) -> None:
+    """Transfers and stocktakes post through post_move in their own transaction: it commits with
+    their rows; a taken key raises KeyTaken and a refused line the Problem (with the on hand the
+    statement saw), and then nothing of the move or the caller is written."""
+    sku = new_sku(w, ref)
+    key = uuid.uuid4().hex
+    with context.use(context.system("test")):
+        with w.db.transaction() as uow:
+            out = moves.post_move(uow, w.store_a2, "purchase_receipt", [(sku, Decimal(4))], key, ref="T-1")
+            uow.audit("test.caller", "stock_move", out["move_id"], store_id=w.store_a2)
+        assert out["lines"][0]["on_hand_after"] == 4 and out["ref"] == "T-1"
+        before = written(w, w.store_a2)
+        with pytest.raises(moves.KeyTaken), w.db.transaction() as uow:
+            uow.audit("test.caller", "stock_move", "never", store_id=w.store_a2)
+            moves.post_move(uow, w.store_a2, "purchase_receipt", [(sku, Decimal(4))], key)
+        with pytest.raises(Problem) as refused, w.db.transaction() as uow:
+            moves.post_move(uow, w.store_a2, "damage", [(sku, Decimal(-5))], uuid.uuid4().hex)
+        assert refused.value.code == "inventory.insufficient_stock" and refused.value.detail == sku
+        assert [e.message for e in refused.value.errors] == ["现有 4，本次 -5"]
+        assert written(w, w.store_a2) == before
+    with system_conn(w.db) as conn:
+        callers = conn.execute("select target_id from audit_log where action = 'test.caller' and store_id = %s",
+                               (w.store_a2,)).fetchall()
+    assert [r["target_id"] for r in callers] == [out["move_id"]]
+    assert on_hand(w, w.store_a2, sku) == 4
 
 
 # --- concurrency -------------------------------------------------------------------------------------
