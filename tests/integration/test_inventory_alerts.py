@@ -161,19 +161,21 @@ def test_slow_movers_are_raised_and_resolved(w: World, cat: str) -> None:
         put_threshold(w, w.admin_user, {"store_id": store, "low_stock": None, "slow_mover_days": 30})
 
 
-@pytest.mark.parametrize("case", ["negative", "not_a_number", "too_precise", "unknown_sku", "days_on_sku",
+@pytest.mark.parametrize("case", ["negative", "not_a_number", "too_precise", "fractional", "unknown_sku", "days_on_sku",
                                   "days_out_of_range", "store_out_of_scope", "unknown_store"])
 def test_bad_thresholds_are_refused_and_nothing_is_written(w: World, cat: str, manager_a: str, case: str) -> None:
     sku = _sku(w, cat)
     body: dict[str, Any] = {"store_id": w.store_a, "sku_id": sku, "low_stock": 3}
     expect = {"negative": (400, "inventory.threshold.invalid"), "not_a_number": (400, "inventory.threshold.invalid"),
               "too_precise": (400, "inventory.threshold.invalid"), "unknown_sku": (422, "inventory.sku.unknown"),
+              "fractional": (400, "inventory.quantity.fractional"),
               "days_on_sku": (400, "inventory.slow_mover_days.invalid"),
               "days_out_of_range": (400, "inventory.slow_mover_days.invalid"),
               "store_out_of_scope": (404, "system.store.not_found"),
               "unknown_store": (404, "system.store.not_found")}[case]
     changes: dict[str, dict[str, Any]] = {
         "negative": {"low_stock": -1}, "not_a_number": {"low_stock": "三"}, "too_precise": {"low_stock": "0.0001"},
+        "fractional": {"low_stock": "2.5"},
         "unknown_sku": {"sku_id": "no-such-sku"}, "days_on_sku": {"slow_mover_days": 10},
         "days_out_of_range": {"sku_id": None, "slow_mover_days": 0}, "store_out_of_scope": {"store_id": w.store_b},
         "unknown_store": {"store_id": "no-such"}}

@@ -523,6 +523,19 @@ def alert_b_ack(w: World, ids: Ids, caller: str) -> None:
     assert {a["id"]: a["status"] for a in got}[alert] == "open"  # untouched
 
 
+@pytest.mark.parametrize("role", [*SCOPED_ROLES, "api_key"])
+def test_stock_export_holds_no_store_b_rows(w: World, b_side: Ids, callers: dict[str, str], role: str) -> None:
+    """The export names stores and SKUs by code, not id: B's store code and B's own SKU's code
+    must be absent (HQ's export has them, so the check is not vacuous)."""
+    b_code = w.call("GET", f"/system/stores/{b_side.store_b}", w.admin_user).json()["code"]
+    sku_code = w.call("GET", f"/catalog/sku/{b_side.sku_b}", w.admin_user).json()["code"]
+    hq = w.call("GET", "/inventory/stock", w.admin_user, query={"format": "csv", "store_id": b_side.store_b})
+    assert b_code in hq.text and sku_code in hq.text
+    r = send(w, callers[role], "GET", "/inventory/stock", query={"format": "csv"})
+    assert r.status_code in (200, 403), r.text
+    assert b_code not in r.text and sku_code not in r.text and no_b_in(r.text, b_side)
+
+
 MATRIX.update({
     ("PUT", "/inventory/thresholds"): hidden("PUT", "/inventory/thresholds", {"store_id": "{store}", "sku_id": None,
                                                                               "low_stock": 1}),

@@ -63,7 +63,10 @@ def set_threshold(db: Database, store_id: str, sku_id: str | None, low_stock: An
                                    "slow_mover_days": row["slow_mover_days"]}
         else:
             weighed = moves._check_refs(uow.all(sql.MOVE_REFS, {"store": store_id, "skus": [sku_id]}),
-                                        [(sku_id, low if low is not None else Decimal(1))])[sku_id]
+                                        [(sku_id, Decimal(1))])[sku_id]
+            if low is not None and not weighed and low != low.to_integral_value():
+                raise bad_request("inventory.quantity.fractional", "非称重商品的预警数量必须是整数",
+                                  errors=[FieldError("low_stock", "inventory.quantity.fractional", "须为整数")])
             if low is None:
                 uow.execute(alerts_sql.DROP_SKU, {"store": store_id, "sku": sku_id})
             else:
