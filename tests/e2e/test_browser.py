@@ -27,12 +27,12 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     r.stop()
 
 
-def run_script(name: str, base_url: str, tmp: Path) -> dict[str, object]:
+def run_script(name: str, base_url: str, tmp: Path, timeout_s: float = 120) -> dict[str, object]:
     env = {**os.environ, "CHROMIUM": CHROMIUM, "E2E_SCREENSHOT": str(tmp / f"{name}.png"),
            "E2E_SCREENSHOT_DIR": str(tmp), "E2E_ADMIN_USER": "admin", "E2E_ADMIN_PASSWORD": "Retail@2026",
            "E2E_STORE_CODE": "S001"}
     proc = subprocess.run(["node", str(ROOT / "tests" / "e2e" / f"{name}.mjs"), base_url], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=timeout_s)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     last = [line for line in proc.stdout.splitlines() if line.startswith("{")][-1]
     result = json.loads(last)
@@ -115,3 +115,57 @@ def test_catalog_temporary_price(runner: Runner, tmp_path: Path) -> None:
     assert result["quote"]["rule"] == "temporary" and result["quote"]["amount"] == "7.50"
     assert result["quote"]["rule_text"] == "临时价"
     assert result["before"] == {"rule": "standard", "amount": "10.00"}
+
+
+@pytest.mark.e2e
+def test_inventory_receive_transfer_stocktake(runner: Runner, tmp_path: Path) -> None:
+    """In the UI as the demo admin: receive goods at S001 (scanner +1 per scan), transfer part to
+    S002 and ship, receive there, count less at a stocktake, give a reason, approve; the move
+    result, the transfer, 库存总览 at both stores and 库存流水 show the same numbers, and so does
+    the API."""
+    from typing import Any, cast
+
+    import httpx
+
+    result = cast(dict[str, Any], run_script("inventory", runner.url, tmp_path, timeout_s=240))
+    assert result["ok"] is True, result
+    received, sent, counted = (result["quantities"][k] for k in ("received", "sent", "counted"))
+    assert (result["scanned_twice"], result["scan_lines"]) == ("2", 1)  # the second scan added to its line
+    receipt = result["after_receipt"]
+    assert receipt["on_hand"] == str(received) and f"现有库存 {received}" in receipt["text"]
+    assert (result["shipped_line"], result["prefilled"], result["received_line"]) == (str(sent),) * 3
+    stock = result["stock"]
+    left = received - sent
+
+    def shown(row: dict[str, str], on_hand: int, in_transit: int) -> None:
+        assert (row["on_hand"], row["in_transit"], row["ats"]) == (str(on_hand), str(in_transit),
+                                                                   str(on_hand + in_transit)), row
+        # the numbers are on the page itself: 现有 已预留 在途 可售
+        assert f"{on_hand} 0 {in_transit} {on_hand + in_transit}" in row["text"], row["text"]
+
+    shown(stock["from_in_transit"], left, 0)
+    shown(stock["to_in_transit"], 0, sent)
+    shown(stock["from_after"], left, 0)
+    shown(stock["to_after"], sent, 0)
+    shown(stock["to_counted"], counted, 0)
+    review = result["stocktake"]["review"]
+    assert (review["expected"], review["counted"], review["variance"]) == (str(sent), str(counted),
+                                                                           str(counted - sent))
+    assert f"盘亏数量 {counted - sent}" in result["stocktake"]["totals_text"]
+    assert "差异金额 ¥10.00" in result["stocktake"]["totals_text"]  # 2 × ¥5.00 standard price
+    # 库存流水 opened from the overview row, newest first
+    assert result["ledger_to_query"] == {"store_id": result["to_store_id"], "sku_id": result["sku_id"]}
+    assert [(r["reason"], r["delta"], r["after"]) for r in result["ledger_to"]] == [
+        ("stocktake_loss", str(counted - sent), str(counted)), ("transfer_in", str(sent), str(sent))]
+    assert "盘亏" in result["ledger_to"][0]["text"] and "调拨入库" in result["ledger_to"][1]["text"]
+    assert [(r["reason"], r["delta"], r["after"]) for r in result["ledger_from"]] == [
+        ("transfer_out", str(-sent), str(left)), ("purchase_receipt", str(received), str(received))]
+    assert "采购收货" in result["ledger_from"][1]["text"] and f"+{received}" in result["ledger_from"][1]["text"]
+    assert result["not_found"] == [] and result["console_errors"] == []
+    # The API agrees with what the pages showed.
+    login = httpx.post(f"{runner.url}/auth/login", json={"username": "admin", "password": "Retail@2026"})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    for store, on_hand in ((result["from_store_id"], left), (result["to_store_id"], counted)):
+        items = httpx.get(f"{runner.url}/inventory/stock", params={"store_id": store, "sku_id": result["sku_id"]},
+                          headers=headers).json()["items"]
+        assert [(i["on_hand"], i["in_transit"], i["reserved"]) for i in items] == [(on_hand, 0, 0)]

@@ -1,5 +1,5 @@
 import { useRef, useState, type HTMLAttributes } from 'react';
-import { App, Button, Input, Space, Table, Typography, type InputRef } from 'antd';
+import { App, Button, Input, Space, Spin, Table, Typography, type InputRef } from 'antd';
 import { DeleteOutlined } from '@ant-design/icons';
 import { errorMessage, isApiError } from '../../api/client';
 import { resolveBarcode, type Sku } from '../../api/catalog';
@@ -34,27 +34,34 @@ export function addLine(lines: EntryLine[], sku: Pick<Sku, 'id' | 'code' | 'name
 export default function ScanLines({ lines, onChange, disabled, testId = 'scan' }: { lines: EntryLine[]; onChange: (l: EntryLine[]) => void; disabled?: boolean; testId?: string }) {
   const { message } = App.useApp();
   const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
+  const [pendingScans, setPendingScans] = useState(0);
   const [picked, setPicked] = useState<string | undefined>();
   const scanRef = useRef<InputRef>(null);
   const linesRef = useRef(lines);
   linesRef.current = lines;
+  // Scans are looked up one after another (a scanner can be faster than the network) and the box
+  // never gets disabled, so it keeps the focus for the next code.
+  const queue = useRef<Promise<void>>(Promise.resolve());
 
-  const scan = async (raw: string) => {
-    if (!raw) return;
-    setBusy(true);
+  const lookUp = async (raw: string) => {
     try {
       const hit = await resolveBarcode(raw);
-      onChange(addLine(linesRef.current, hit.sku, String(hit.quantity ?? '1')));
+      const next = addLine(linesRef.current, hit.sku, String(hit.quantity ?? '1'));
+      linesRef.current = next;
+      onChange(next);
       message.success({ content: `${hit.sku.name} +${hit.quantity ?? 1}${hit.pack_name ? `（${hit.pack_name}）` : ''}`, duration: 1.2 });
     } catch (err) {
       message.error(isApiError(err, undefined, 404) ? `找不到条码 ${raw} 对应的商品` : errorMessage(err));
     } finally {
-      setBusy(false);
-      setCode('');
-      // the scanner's next code lands here again
-      scanRef.current?.focus();
+      setPendingScans((n) => n - 1);
     }
+  };
+
+  const scan = (raw: string) => {
+    setCode('');
+    if (!raw) return;
+    setPendingScans((n) => n + 1);
+    queue.current = queue.current.then(() => lookUp(raw));
   };
 
   return (
@@ -68,8 +75,9 @@ export default function ScanLines({ lines, onChange, disabled, testId = 'scan' }
           placeholder="扫码枪扫描或输入条码后回车"
           value={code}
           onChange={setCode}
-          onScan={(c) => void scan(c)}
-          disabled={disabled || busy}
+          onScan={scan}
+          disabled={disabled}
+          suffix={pendingScans > 0 ? <Spin size="small" /> : undefined}
           data-testid={`${testId}-barcode`}
         />
         <SkuSelect

@@ -22,7 +22,7 @@ import VersionConflictAlert from '../../components/VersionConflictAlert';
 import { useAsync } from '../../hooks/useAsync';
 import { useCursorList } from '../../hooks/useCursorList';
 import { formatDateTime, formatMoney } from '../../utils/format';
-import { STOCKTAKE_STATUS, VARIANCE_REASONS, fmtDelta, fmtQty, isNegative, isZero } from './labels';
+import { STOCKTAKE_STATUS, VARIANCE_REASONS, fmtDelta, fmtQty, fmtSigned, isNegative, isZero } from './labels';
 import { useInventoryStores } from './useInventoryStores';
 
 type Only = 'all' | 'variance' | 'uncounted';
@@ -217,8 +217,8 @@ export default function StocktakeDetailPage() {
           <Col xs={12} md={4}><Statistic title="应盘商品" value={totals.lines} /></Col>
           <Col xs={12} md={4}><Statistic title="已盘" value={totals.counted} /></Col>
           {!counting && <Col xs={12} md={4}><Statistic title="有差异" value={totals.variance_lines} /></Col>}
-          {!counting && <Col xs={12} md={4}><Statistic title="盘盈数量" value={`+${fmtQty(totals.gain_qty)}`} valueStyle={{ color: '#389e0d' }} /></Col>}
-          {!counting && <Col xs={12} md={4}><Statistic title="盘亏数量" value={`-${fmtQty(totals.loss_qty)}`} valueStyle={{ color: '#cf1322' }} /></Col>}
+          {!counting && <Col xs={12} md={4}><Statistic title="盘盈数量" value={fmtSigned(totals.gain_qty, '+')} valueStyle={{ color: '#389e0d' }} /></Col>}
+          {!counting && <Col xs={12} md={4}><Statistic title="盘亏数量" value={fmtSigned(totals.loss_qty, '-')} valueStyle={{ color: '#cf1322' }} /></Col>}
           {!counting && <Col xs={12} md={4}><Statistic title="差异金额" value={formatMoney(s.variance_value ?? totals.variance_value ?? null)} /></Col>}
         </Row>
         <Typography.Text type="secondary">
@@ -330,18 +330,18 @@ function ScanCounter({ stocktakeId, onCounted, onTotals }: { stocktakeId: string
   );
 }
 
+/** Every line needs a count; what was not found on the shelf is confirmed as 0 here. */
 function SubmitModal({ stocktake, busy, onClose, onOk }: { stocktake: Stocktake; busy: boolean; onClose: () => void; onOk: (uncountedAsZero: boolean) => void }) {
   const missing = stocktake.totals.uncounted;
   const [zero, setZero] = useState(false);
   return (
-    <Modal title="提交盘点" open onCancel={onClose} onOk={() => onOk(zero)} okText="提交" okButtonProps={{ loading: busy, 'data-testid': 'stocktake-submit-ok' }}>
+    <Modal title="提交盘点" open onCancel={onClose} onOk={() => onOk(missing > 0 && zero)} okText="提交" okButtonProps={{ loading: busy, disabled: missing > 0 && !zero, 'data-testid': 'stocktake-submit-ok' }}>
       {missing > 0 ? (
         <Space direction="vertical">
-          <Alert type="warning" showIcon message={`还有 ${missing} 个商品没有盘点`} />
+          <Alert type="warning" showIcon message={`还有 ${missing} 个商品没有盘点`} description="请先盘点（列表可切到「未盘」查看），或确认这些商品货架上确实没有。" />
           <Checkbox checked={zero} onChange={(e) => setZero(e.target.checked)} data-testid="stocktake-zero">
-            没盘到的商品按 0 处理（货架上确实没有）
+            确认未盘商品按 0 计（会按盘亏处理）
           </Checkbox>
-          <Typography.Text type="secondary">不勾选则未盘商品保持账面数量，不计差异。</Typography.Text>
         </Space>
       ) : (
         <Typography.Paragraph>所有商品都已盘点。提交后进入审核，可查看差异并填写原因。</Typography.Paragraph>

@@ -12,7 +12,7 @@ import { useCategories } from '../../hooks/useCatalogRefs';
 import { useCursorList } from '../../hooks/useCursorList';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime, formatMoney } from '../../utils/format';
-import { STOCKTAKE_STATUS, fmtQty } from './labels';
+import { STOCKTAKE_STATUS, fmtSigned } from './labels';
 import ProblemAlert from './ProblemAlert';
 import { useInventoryStores } from './useInventoryStores';
 
@@ -49,8 +49,8 @@ export default function StocktakesPage() {
     { title: '门店', key: 'store', render: (_, s) => (s.store_code ? `${s.store_code} ${s.store_name ?? ''}` : storeName(s.store_id)) },
     { title: '状态', key: 'status', render: (_, s) => <Tag color={STOCKTAKE_STATUS[s.status]?.color}>{STOCKTAKE_STATUS[s.status]?.text ?? s.status}</Tag> },
     { title: '已盘 / 应盘', key: 'progress', align: 'right', render: (_, s) => `${s.totals.counted} / ${s.totals.lines}` },
-    { title: '盘盈', key: 'gain', align: 'right', render: (_, s) => <Typography.Text type="success">+{fmtQty(s.totals.gain_qty)}</Typography.Text> },
-    { title: '盘亏', key: 'loss', align: 'right', render: (_, s) => <Typography.Text type="danger">-{fmtQty(s.totals.loss_qty)}</Typography.Text> },
+    { title: '盘盈', key: 'gain', align: 'right', render: (_, s) => <Typography.Text type="success">{fmtSigned(s.totals.gain_qty, '+')}</Typography.Text> },
+    { title: '盘亏', key: 'loss', align: 'right', render: (_, s) => <Typography.Text type="danger">{fmtSigned(s.totals.loss_qty, '-')}</Typography.Text> },
     { title: '差异金额', key: 'value', align: 'right', render: (_, s) => formatMoney(s.variance_value) },
     { title: '备注', key: 'note', render: (_, s) => s.note || '—' },
     { title: '创建时间', key: 'created_at', render: (_, s) => formatDateTime(s.created_at) },
@@ -122,7 +122,7 @@ function NewStocktakeModal({ storeId, onClose, onCreated }: { storeId?: string; 
         </Form.Item>
         {can('catalog.sku.read') && (
           <Form.Item name="category_ids" label="盘点范围" tooltip="不选 = 全店盘点；选类目 = 只盘这些类目（含子类目）">
-            <CategoryTreeSelect tree={tree} multiple placeholder="全店" />
+            <CategoryTreeSelect tree={tree} multiple placeholder="全店" data-testid="stocktake-form-categories" />
           </Form.Item>
         )}
         <Form.Item name="note" label="备注">

@@ -78,6 +78,11 @@ export function fmtDelta(q: Qty): string {
   return s.startsWith('-') ? s : `+${s}`;
 }
 
+/** A gain (+) or loss (−) total, "0" when there is none. */
+export function fmtSigned(q: Qty, sign: '+' | '-'): string {
+  return isZero(q) ? '0' : `${sign}${fmtQty(q)}`;
+}
+
 /** true when the quantity is below zero (string or number, no float parsing of decimals needed). */
 export const isNegative = (q: Qty | null | undefined) => q !== null && q !== undefined && String(q).trim().startsWith('-');
 export const isZero = (q: Qty | null | undefined) => q !== null && q !== undefined && /^-?0*(\.0*)?$/.test(String(q).trim());
