@@ -1,4 +1,4 @@
-import { useRef, useState, type HTMLAttributes } from 'react';
+import { useEffect, useRef, useState, type HTMLAttributes } from 'react';
 import { App, Button, Input, Space, Spin, Table, Typography, type InputRef } from 'antd';
 import { DeleteOutlined } from '@ant-design/icons';
 import { errorMessage, isApiError } from '../../api/client';
@@ -42,6 +42,10 @@ export default function ScanLines({ lines, onChange, disabled, testId = 'scan' }
   // Scans are looked up one after another (a scanner can be faster than the network) and the box
   // never gets disabled, so it keeps the focus for the next code.
   const queue = useRef<Promise<void>>(Promise.resolve());
+  // back from a submit (the form was disabled meanwhile): ready for the next delivery's first scan
+  useEffect(() => {
+    if (!disabled) scanRef.current?.focus();
+  }, [disabled]);
 
   const lookUp = async (raw: string) => {
     try {

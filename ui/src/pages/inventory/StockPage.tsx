@@ -77,7 +77,7 @@ export default function StockPage() {
       key: 'name',
       render: (_, r) => (
         <>
-          {r.sku_name}
+          <a onClick={() => openLedger(r)}>{r.sku_name}</a>
           {isLow(r) && (
             <Tag color="orange" style={{ marginLeft: 8 }}>
               库存偏低

@@ -275,8 +275,13 @@ function CountCell({ line, disabled, onSave }: { line: StocktakeLine; disabled: 
     setPrev(shown);
     setV(shown);
   }
+  // Enter and the blur that follows would both save: one request per typed value
+  const sent = useRef<string | null>(null);
   const save = () => {
-    if (v.trim() && v.trim() !== shown) onSave(v);
+    const value = v.trim();
+    if (!value || value === shown || value === sent.current) return;
+    sent.current = value;
+    onSave(value);
   };
   return (
     <Input

@@ -24,8 +24,10 @@ const STATUS_OPTIONS = Object.entries(STOCKTAKE_STATUS).map(([value, s]) => ({ v
 export default function StocktakesPage() {
   const navigate = useNavigate();
   const { options, defaultStoreId, storeName } = useInventoryStores();
+  const { currentStoreId } = useAuth();
   const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
-  const storeId = filters.store_id ?? defaultStoreId ?? undefined;
+  // a list over every store in scope unless one is picked (the header's store switcher narrows it)
+  const storeId = filters.store_id ?? (currentStoreId || undefined);
   const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
   const queryKey = JSON.stringify(query);
   const fetchPage = useCallback(
@@ -82,7 +84,7 @@ export default function StocktakesPage() {
           </Button>,
         ]}
       />
-      {creating && <NewStocktakeModal storeId={storeId} onClose={() => setCreating(false)} onCreated={(s) => navigate(`/inventory/stocktakes/${s.id}`)} />}
+      {creating && <NewStocktakeModal storeId={storeId ?? defaultStoreId ?? undefined} onClose={() => setCreating(false)} onCreated={(s) => navigate(`/inventory/stocktakes/${s.id}`)} />}
     </PageContainer>
   );
 }

@@ -4,6 +4,7 @@ import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Button, Drawer, Form, Input, Select, Space, Tag, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { createTransfer, listTransfers, type Transfer } from '../../api/inventory';
+import { useAuth } from '../../auth/AuthContext';
 import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
 import { useCursorList } from '../../hooks/useCursorList';
@@ -22,8 +23,10 @@ const STATUS_OPTIONS = Object.entries(TRANSFER_STATUS).map(([value, s]) => ({ va
 export default function TransfersPage() {
   const navigate = useNavigate();
   const { options, defaultStoreId, storeName } = useInventoryStores();
+  const { currentStoreId } = useAuth();
   const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
-  const storeId = filters.store_id ?? defaultStoreId ?? undefined;
+  // a list over every store in scope unless one is picked (the header's store switcher narrows it)
+  const storeId = filters.store_id ?? (currentStoreId || undefined);
   const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
   const queryKey = JSON.stringify(query);
   const fetchPage = useCallback(
@@ -86,7 +89,7 @@ export default function TransfersPage() {
           </Button>,
         ]}
       />
-      <NewTransferDrawer open={creating} fromStoreId={storeId} onClose={() => setCreating(false)} onCreated={(t) => navigate(`/inventory/transfers/${t.id}`)} />
+      <NewTransferDrawer open={creating} fromStoreId={storeId ?? defaultStoreId ?? undefined} onClose={() => setCreating(false)} onCreated={(t) => navigate(`/inventory/transfers/${t.id}`)} />
     </PageContainer>
   );
 }
