@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing_extensions import LiteralString
 
-from ucm.db import AUDIT_INSERT, OUTBOX_INSERT
+from ucm.db import AUDIT_INSERT, OUTBOX_INSERT, one_line
 
 # The store (visible under RLS) and the SKUs of a move that may be stocked there: HQ-wide ones
 # and the store's own. No row: the store is unknown or hidden; a null sku: none of them known.
@@ -44,7 +44,8 @@ where l.move_id = %s order by l.sku_id
 #   (migration 0011) then raises it, which undoes everything this statement wrote (and its
 #   transaction). The detail names the SKUs concerned; for refused lines with their on hand as
 #   read before the statement (indicative).
-MOVE: LiteralString = """
+# On one line (``one_line``): psycopg then parses it once per process, not on every call.
+MOVE: LiteralString = one_line("""
 with st as (
     select id from store where id = %(store)s
 ),
@@ -90,33 +91,29 @@ audit as (""" + AUDIT_INSERT + """),
 events as (""" + OUTBOX_INSERT + """),
 verdict as (
     select case
-        when not exists (select 1 from st) then 'system.store.not_found'
-        when (select count(*) from known) < cardinality(%(skus)s::text[]) then 'inventory.sku.unknown'
-        when exists (select 1 from known where not is_weighed and delta <> trunc(delta))
+        when not exists (select from st) then 'system.store.not_found'
+        when exists (select from want where sku_id not in (select sku_id from known)) then 'inventory.sku.unknown'
+        when exists (select from known where not is_weighed and delta <> trunc(delta))
             then 'inventory.quantity.fractional'
-        when not exists (select 1 from claim) then 'inventory.move.key_taken'
-        when (select count(*) from led) < cardinality(%(skus)s::text[]) then 'inventory.insufficient_stock'
+        when not exists (select from claim) then 'inventory.move.key_taken'
+        when exists (select from known where sku_id not in (select sku_id from led)) then 'inventory.insufficient_stock'
     end as problem
-),
-detail as (
-    select v.problem, case v.problem
-        when 'inventory.sku.unknown' then
-            (select jsonb_agg(w.sku_id) from want w where not exists (select 1 from known k where k.sku_id = w.sku_id))
-        when 'inventory.quantity.fractional' then
-            (select jsonb_agg(sku_id) from known where not is_weighed and delta <> trunc(delta))
-        when 'inventory.insufficient_stock' then
-            (select jsonb_object_agg(k.sku_id, jsonb_build_array(coalesce(x.on_hand, 0), k.is_weighed))
-             from known k left join stock_balance x on x.store_id = %(store)s and x.sku_id = k.sku_id
-             where not exists (select 1 from led l where l.sku_id = k.sku_id))
-        end as detail
-    from verdict v
 )
 select l.id, l.sku_id, l.qty_delta, l.on_hand_after, k.is_weighed, c.created_at
-from detail d
+from verdict v
 left join (led l join known k using (sku_id) cross join claim c) on true
-where case when d.problem is null then true else ucm_refuse_move(d.problem, d.detail) end
+where case when v.problem is null then true else ucm_refuse_move(v.problem, case v.problem
+    when 'inventory.sku.unknown' then
+        (select jsonb_agg(sku_id) from want where sku_id not in (select sku_id from known))
+    when 'inventory.quantity.fractional' then
+        (select jsonb_agg(sku_id) from known where not is_weighed and delta <> trunc(delta))
+    when 'inventory.insufficient_stock' then
+        (select jsonb_object_agg(k.sku_id, jsonb_build_array(coalesce(x.on_hand, 0), k.is_weighed))
+         from known k left join stock_balance x on x.store_id = %(store)s and x.sku_id = k.sku_id
+         where k.sku_id not in (select sku_id from led))
+    end) end
 order by l.sku_id
-"""
+""")
 
 BALANCE: LiteralString = """
 select b.store_id, b.sku_id, b.on_hand, b.reserved, b.in_transit, b.updated_at, s.is_weighed
