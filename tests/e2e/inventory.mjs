@@ -6,9 +6,13 @@
 //   调拨 S001 → S002 of SENT: create, ship; 库存总览 at both stores (on hand, in transit); receive at S002
 //   盘点 at S002: count COUNTED (≠ SENT), submit, give a reason, approve
 //   库存总览 and 库存流水 at S002 show the counted quantity.
+// Then a scanner's file for a stocktake at S003 (rows of one product summed) and cancelling it.
 // Usage (repo root): node tests/e2e/inventory.mjs <baseURL>
 //   E2E_ADMIN_USER (admin)  E2E_ADMIN_PASSWORD (Retail@2026)  E2E_SCREENSHOT_DIR / E2E_SCREENSHOT (optional)
 import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { antSelect, apiCall, confirmPopover, ean13, fail, loginAs, runCli, screenshotTo, withPage } from './lib.mjs';
 
 const baseURL = process.argv[2];
@@ -25,6 +29,7 @@ const TO = 'S002';
 const RECEIVED = 30;
 const SENT = 12;
 const COUNTED = 10;
+const FILE_STORE = 'S003';
 
 const tag = randomBytes(3).toString('hex').toUpperCase();
 const code = `IV${tag}`;
@@ -251,6 +256,35 @@ await runCli('inventory', () =>
           ledgerFrom.push({ reason: await r.getAttribute('data-reason'), delta: await r.getAttribute('data-delta'), after: await r.getAttribute('data-on-hand-after'), text: squash(await r.innerText()) });
         }
 
+        // ---- a scanner's file at S003: three scans and one row of 2 → counted 5; then cancelled
+        step = 'scanner file: a stocktake at S003 (setup), 导入扫码枪文件';
+        const fileStoreId = storeId(FILE_STORE);
+        for (const status of ['counting', 'review']) {
+          for (const open of (await apiCall(page, 'GET', `/inventory/stocktakes?store_id=${fileStoreId}&status=${status}`)).body.items) {
+            await apiCall(page, 'POST', `/inventory/stocktakes/${open.id}/cancel`, { version: open.version });
+          }
+        }
+        const fileTake = await apiCall(page, 'POST', '/inventory/stocktakes', { store_id: fileStoreId, category_ids: [cat.body.id], note: `e2e file ${tag}` });
+        const dir = await mkdtemp(join(tmpdir(), 'ucm-e2e-scan-'));
+        const scanFile = join(dir, `scanner-${tag}.csv`);
+        await writeFile(scanFile, `条码,数量\n${barcode},\n${barcode},\n${barcode},\n${barcode},2\n`);
+        await page.goto(`/inventory/stocktakes/${fileTake.body.id}`);
+        await statusIs('stocktake-status', 'counting');
+        await tid('stocktake-import').click();
+        await page.locator('[data-testid="scanner-file"] input[type=file]').setInputFiles(scanFile);
+        await page.locator('[data-testid="scanner-file-job"][data-status="ready"], [data-testid="scanner-file-job"][data-status="invalid"], [data-testid="scanner-file-job"][data-status="failed"]').waitFor();
+        const fileStatus = await tid('scanner-file-job').getAttribute('data-status');
+        if (fileStatus !== 'ready') throw fail(`scanner file ${fileStatus}: ${squash(await tid('scanner-file-job').innerText())}`);
+        await tid('scanner-file-commit').click();
+        await tid('scanner-file').waitFor({ state: 'hidden' });
+        await page.locator(`[data-testid="stocktake-line-${code}"][data-counted]:not([data-counted=""])`).waitFor();
+        const fileCounted = await tid(`stocktake-line-${code}`).getAttribute('data-counted');
+        await snap('10-scanner-file');
+        step = 'scanner file: cancel that stocktake';
+        await tid('stocktake-cancel').click();
+        await confirmPopover(page);
+        await statusIs('stocktake-status', 'cancelled');
+
         if (process.env.E2E_SCREENSHOT) await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true });
         if (pageErrors.length) throw fail(`page errors: ${pageErrors.join(' | ')}`);
         return {
@@ -261,6 +295,7 @@ await runCli('inventory', () =>
           shipped_line: shippedLine, prefilled, received_line: receivedLine,
           stock: { from_in_transit: fromInTransit, to_in_transit: toInTransit, from_after: fromAfter, to_after: toAfter, to_counted: toCounted },
           stocktake: { url: stocktakeUrl, review, totals_text: totalsText },
+          scanner_file: { rows: 4, counted: fileCounted },
           ledger_to: ledgerTo, ledger_to_query: Object.fromEntries(ledgerUrl.searchParams), ledger_from: ledgerFrom,
           not_found: notFound, console_errors: consoleErrors, shots,
         };

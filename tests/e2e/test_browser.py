@@ -122,7 +122,7 @@ def test_inventory_receive_transfer_stocktake(runner: Runner, tmp_path: Path) ->
     """In the UI as the demo admin: receive goods at S001 (scanner +1 per scan), transfer part to
     S002 and ship, receive there, count less at a stocktake, give a reason, approve; the move
     result, the transfer, 库存总览 at both stores and 库存流水 show the same numbers, and so does
-    the API."""
+    the API. A scanner's file imported into a stocktake counts the rows of one product summed."""
     from typing import Any, cast
 
     import httpx
@@ -161,6 +161,7 @@ def test_inventory_receive_transfer_stocktake(runner: Runner, tmp_path: Path) ->
     assert [(r["reason"], r["delta"], r["after"]) for r in result["ledger_from"]] == [
         ("transfer_out", str(-sent), str(left)), ("purchase_receipt", str(received), str(received))]
     assert "采购收货" in result["ledger_from"][1]["text"] and f"+{received}" in result["ledger_from"][1]["text"]
+    assert result["scanner_file"] == {"rows": 4, "counted": "5"}  # three single scans + a row of 2
     assert result["not_found"] == [] and result["console_errors"] == []
     # The API agrees with what the pages showed.
     login = httpx.post(f"{runner.url}/auth/login", json={"username": "admin", "password": "Retail@2026"})

@@ -1,6 +1,7 @@
 /** Inventory API (docs/inventory-api.md): moves, stock, ledger, transfers, stocktakes, alerts. */
 import { apiDownload, apiFetch, toPage, type Page } from './client';
-import type { Query } from './catalog';
+import type { Query, UploadTicket } from './catalog';
+import type { ImportJob } from './imports';
 
 /** Quantities arrive as integers for counted units and as decimal strings ("1.250") for weighed ones. */
 export type Qty = number | string;
@@ -277,3 +278,14 @@ export const getThresholds = (query: Query, signal?: AbortSignal) => apiFetch<Th
 /** low_stock null removes the SKU's own threshold (or the store default). */
 export const putThreshold = (body: { store_id: string; sku_id: string | null; low_stock: Qty | null; slow_mover_days?: number | null }) =>
   apiFetch<unknown>('/inventory/thresholds', { method: 'PUT', json: body });
+
+// ---- scanner files for a stocktake (the imports pipeline, kind stocktake_count)
+
+/** A new import job whose file holds counts for this stocktake; upload the file to `upload`. */
+export const createStocktakeImport = (s: Pick<Stocktake, 'id' | 'store_id'>, filename: string, content_type: string) =>
+  apiFetch<{ job: ImportJob; upload: UploadTicket }>('/imports', {
+    method: 'POST',
+    json: { kind: 'stocktake_count', filename, content_type, store_id: s.store_id, target_id: s.id },
+  });
+export const downloadStocktakeTemplate = (format: 'csv' | 'xlsx') =>
+  apiDownload('/imports/template', `stocktake-count-template.${format}`, { query: { kind: 'stocktake_count', format } });

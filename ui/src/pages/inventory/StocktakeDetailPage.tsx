@@ -23,6 +23,7 @@ import { useAsync } from '../../hooks/useAsync';
 import { useCursorList } from '../../hooks/useCursorList';
 import { formatDateTime, formatMoney } from '../../utils/format';
 import { STOCKTAKE_STATUS, VARIANCE_REASONS, fmtDelta, fmtQty, fmtSigned, isNegative, isZero } from './labels';
+import ScannerFileModal from './ScannerFileModal';
 import { useInventoryStores } from './useInventoryStores';
 
 type Only = 'all' | 'variance' | 'uncounted';
@@ -46,6 +47,7 @@ export default function StocktakeDetailPage() {
   const [conflict, setConflict] = useState(false);
   const [selected, setSelected] = useState<Key[]>([]);
   const [submitting, setSubmitting] = useState(false);
+  const [importing, setImporting] = useState(false);
   const listKey = JSON.stringify({ id, only, q, tick });
   const fetchPage = useCallback(
     (p: { limit: number; cursor: string | null }, signal: AbortSignal) =>
@@ -187,6 +189,11 @@ export default function StocktakeDetailPage() {
             复盘所选（{selected.length}）
           </Button>
         ),
+        s.can_count && (
+          <Button key="file" disabled={busy} onClick={() => setImporting(true)} data-testid="stocktake-import">
+            导入扫码枪文件
+          </Button>
+        ),
         s.can_submit && (
           <Button key="submit" type="primary" size="large" disabled={busy} onClick={() => setSubmitting(true)} data-testid="stocktake-submit">
             提交盘点
@@ -249,6 +256,7 @@ export default function StocktakeDetailPage() {
         rowAttrs={(l) => ({ 'data-counted': String(l.counted_qty ?? ''), 'data-variance': String(l.variance ?? ''), 'data-expected': String(l.expected_qty ?? l.snapshot_qty) })}
         rowSelection={review ? { selectedRowKeys: selected, onChange: setSelected, preserveSelectedRowKeys: true } : undefined}
       />
+      {importing && <ScannerFileModal stocktake={s} onClose={() => setImporting(false)} onDone={() => { setImporting(false); refresh(); }} />}
       {submitting && (
         <SubmitModal
           stocktake={s}
@@ -291,7 +299,6 @@ function CountCell({ line, disabled, onSave }: { line: StocktakeLine; disabled: 
       placeholder="未盘"
       value={v}
       disabled={disabled}
-      suffix={line.unit ?? ''}
       onChange={(e) => setV(e.target.value)}
       onPressEnter={save}
       onBlur={save}
