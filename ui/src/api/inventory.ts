@@ -98,7 +98,11 @@ export interface Transfer {
   id: string;
   code?: string | null;
   from_store_id: string;
+  from_store_code?: string;
+  from_store_name?: string;
   to_store_id: string;
+  to_store_code?: string;
+  to_store_name?: string;
   status: TransferStatus;
   note: string | null;
   created_at: string;
@@ -238,6 +242,9 @@ export const listLedger = (query: Query, signal?: AbortSignal) => apiFetch<Page<
 
 export const createTransfer = (body: { from_store_id: string; to_store_id: string; lines: MoveLineInput[]; note?: string }, key: string) =>
   apiFetch<Transfer>('/inventory/transfers', { method: 'POST', json: body, headers: withKey(key) });
+/** Where a transfer from this store may go: every other active store (code and name only). */
+export const listTransferDestinations = (fromStoreId: string) =>
+  apiFetch<Page<{ id: string; code: string; name: string }>>('/inventory/transfer-destinations', { query: { from_store_id: fromStoreId } }).then(toPage);
 export const listTransfers = (query: Query, signal?: AbortSignal) => apiFetch<Page<Transfer>>('/inventory/transfers', { query, signal }).then(toPage);
 export const getTransfer = (id: string) => apiFetch<Transfer>(`/inventory/transfers/${enc(id)}`);
 export const shipTransfer = (id: string, version: number) =>

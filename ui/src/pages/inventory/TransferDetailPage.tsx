@@ -8,7 +8,7 @@ import VersionConflictAlert from '../../components/VersionConflictAlert';
 import { useAsync } from '../../hooks/useAsync';
 import { useActorNames } from '../../hooks/useRefData';
 import { formatDateTime, newRequestId } from '../../utils/format';
-import { TRANSFER_DISCREPANCY, TRANSFER_STATUS, fmtQty, isNegative, isZero, subQty } from './labels';
+import { TRANSFER_DISCREPANCY, TRANSFER_STATUS, fmtQty, fromName, isNegative, isZero, subQty, toName } from './labels';
 import ProblemAlert from './ProblemAlert';
 import { useInventoryStores } from './useInventoryStores';
 
@@ -92,8 +92,8 @@ export default function TransferDetailPage() {
       {conflict && <VersionConflictAlert onRefresh={() => { setConflict(false); t.reload(); }} loading={t.loading} />}
       <Card style={{ marginBottom: 16 }}>
         <Descriptions column={{ xs: 1, md: 3 }}>
-          <Descriptions.Item label="调出门店">{storeName(tr.from_store_id)}</Descriptions.Item>
-          <Descriptions.Item label="调入门店">{storeName(tr.to_store_id)}</Descriptions.Item>
+          <Descriptions.Item label="调出门店">{fromName(tr, storeName)}</Descriptions.Item>
+          <Descriptions.Item label="调入门店">{toName(tr, storeName)}</Descriptions.Item>
           <Descriptions.Item label="创建时间">{formatDateTime(tr.created_at)}</Descriptions.Item>
           {tr.shipped_at && <Descriptions.Item label="发货时间">{formatDateTime(tr.shipped_at)}</Descriptions.Item>}
           {tr.closed_at && <Descriptions.Item label="完结时间">{formatDateTime(tr.closed_at)}</Descriptions.Item>}

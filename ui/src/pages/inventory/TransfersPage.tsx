@@ -3,14 +3,15 @@ import { useNavigate } from 'react-router-dom';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Button, Drawer, Form, Input, Select, Space, Tag, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
-import { createTransfer, listTransfers, type Transfer } from '../../api/inventory';
+import { createTransfer, listTransferDestinations, listTransfers, type Transfer } from '../../api/inventory';
 import { useAuth } from '../../auth/AuthContext';
 import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
+import { useAsync } from '../../hooks/useAsync';
 import { useCursorList } from '../../hooks/useCursorList';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime, newRequestId } from '../../utils/format';
-import { TRANSFER_STATUS } from './labels';
+import { TRANSFER_STATUS, fromName, toName } from './labels';
 import ProblemAlert from './ProblemAlert';
 import ScanLines, { toApiLines, type EntryLine } from './ScanLines';
 import { useInventoryStores } from './useInventoryStores';
@@ -52,8 +53,8 @@ export default function TransfersPage() {
       key: 'direction',
       render: (_, t) => (storeId === t.from_store_id ? <Tag color="volcano">调出</Tag> : storeId === t.to_store_id ? <Tag color="green">调入</Tag> : '—'),
     },
-    { title: '调出门店', key: 'from', render: (_, t) => storeName(t.from_store_id) },
-    { title: '调入门店', key: 'to', render: (_, t) => storeName(t.to_store_id) },
+    { title: '调出门店', key: 'from', render: (_, t) => fromName(t, storeName) },
+    { title: '调入门店', key: 'to', render: (_, t) => toName(t, storeName) },
     { title: '状态', key: 'status', render: (_, t) => <Tag color={TRANSFER_STATUS[t.status]?.color}>{TRANSFER_STATUS[t.status]?.text ?? t.status}</Tag> },
     { title: '商品种数', key: 'lines', align: 'right', render: (_, t) => t.line_count ?? t.lines?.length ?? '—' },
     { title: '备注', key: 'note', render: (_, t) => t.note || '—' },
@@ -104,6 +105,9 @@ function NewTransferDrawer({ open, fromStoreId, onClose, onCreated }: { open: bo
   const { options } = useInventoryStores();
   const [form] = Form.useForm<NewTransfer>();
   const from = Form.useWatch('from_store_id', form);
+  // a store manager sees only their own store: the destinations come from the API
+  const destinations = useAsync(() => (from ? listTransferDestinations(from) : Promise.resolve({ items: [], next_cursor: null })), [from]);
+  const toOptions = (destinations.data?.items ?? []).map((d) => ({ value: d.id, label: `${d.code} ${d.name}` }));
   const [lines, setLines] = useState<EntryLine[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -159,7 +163,7 @@ function NewTransferDrawer({ open, fromStoreId, onClose, onCreated }: { open: bo
             <Select size="large" style={{ width: 260 }} showSearch optionFilterProp="label" options={options} data-testid="transfer-form-from" />
           </Form.Item>
           <Form.Item name="to_store_id" label="调入门店" rules={[{ required: true, message: '请选择调入门店' }]}>
-            <Select size="large" style={{ width: 260 }} showSearch optionFilterProp="label" options={options.filter((o) => o.value !== from)} data-testid="transfer-form-to" />
+            <Select size="large" style={{ width: 260 }} showSearch optionFilterProp="label" options={toOptions} loading={destinations.loading} placeholder={from ? '选择门店' : '先选调出门店'} data-testid="transfer-form-to" />
           </Form.Item>
         </Space>
         <Form.Item name="note" label="备注">

@@ -1,4 +1,4 @@
-import type { AlertKind, LedgerReason, MoveReason, Qty, StocktakeStatus, TransferStatus, VarianceReason } from '../../api/inventory';
+import type { AlertKind, LedgerReason, MoveReason, Qty, StocktakeStatus, Transfer, TransferStatus, VarianceReason } from '../../api/inventory';
 
 /** Ledger reasons in the words a shop manager uses; sign = which way the stock goes. */
 export const REASON_LABELS: Record<LedgerReason, string> = {
@@ -124,3 +124,7 @@ export const TRANSFER_DISCREPANCY: { value: string; label: string }[] = [
   { value: 'wrong_item', label: '发错商品' },
   { value: 'other', label: '其他' },
 ];
+
+/** The transfer's own store names: the other store may be outside the caller's store list. */
+export const fromName = (t: Transfer, storeName: (id: string) => string) => (t.from_store_code ? `${t.from_store_code} ${t.from_store_name ?? ''}` : storeName(t.from_store_id));
+export const toName = (t: Transfer, storeName: (id: string) => string) => (t.to_store_code ? `${t.to_store_code} ${t.to_store_name ?? ''}` : storeName(t.to_store_id));
