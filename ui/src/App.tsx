@@ -53,8 +53,8 @@ const DETAIL_ROUTES: { path: string; permission: string; element: ReactNode }[] 
   { path: '/catalog/sku/:id', permission: 'catalog.sku.read', element: <SkuDetailPage /> },
   { path: '/imports/new', permission: 'catalog.sku.write', element: <ImportWizardPage /> },
   { path: '/imports/:id', permission: 'catalog.sku.write', element: <ImportWizardPage /> },
-  { path: '/inventory/transfers/:id', permission: 'inventory.transfer', element: <TransferDetailPage /> },
-  { path: '/inventory/stocktakes/:id', permission: 'inventory.stocktake', element: <StocktakeDetailPage /> },
+  { path: '/inventory/transfers/:id', permission: 'inventory.read', element: <TransferDetailPage /> },
+  { path: '/inventory/stocktakes/:id', permission: 'inventory.read', element: <StocktakeDetailPage /> },
 ];
 
 const SYSTEM_ELEMENTS: Record<string, ReactNode> = {

@@ -53,8 +53,8 @@ export const INVENTORY_PAGES: SubRoute[] = [
   { path: '/inventory/stock', name: '库存总览', permission: 'inventory.read' },
   { path: '/inventory/ledger', name: '库存流水', permission: 'inventory.read' },
   { path: '/inventory/move', name: '出入库', permission: 'inventory.move' },
-  { path: '/inventory/transfers', name: '调拨', permission: 'inventory.transfer' },
-  { path: '/inventory/stocktakes', name: '盘点', permission: 'inventory.stocktake' },
+  { path: '/inventory/transfers', name: '调拨', permission: 'inventory.read' },
+  { path: '/inventory/stocktakes', name: '盘点', permission: 'inventory.read' },
   { path: '/inventory/alerts', name: '预警', permission: 'inventory.read' },
 ];
 

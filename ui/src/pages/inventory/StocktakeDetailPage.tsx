@@ -113,7 +113,7 @@ export default function StocktakeDetailPage() {
       key: 'counted',
       align: 'right',
       render: (_, l) =>
-        counting ? (
+        s.can_count ? (
           <CountCell line={l} disabled={busy} onSave={(v) => saveCount(l, v)} />
         ) : (
           <Typography.Text strong style={{ fontSize: 16 }}>{fmtQty(l.counted_qty)}</Typography.Text>
@@ -235,7 +235,7 @@ export default function StocktakeDetailPage() {
           {s.note && ` · ${s.note}`}
         </Typography.Text>
       </Card>
-      {counting && <ScanCounter stocktakeId={s.id} onCounted={() => setTick((t) => t + 1)} onTotals={st.reload} />}
+      {s.can_count && <ScanCounter stocktakeId={s.id} onCounted={() => setTick((t) => t + 1)} onTotals={st.reload} />}
       <Space style={{ marginBottom: 12 }} wrap>
         <Segmented<Only>
           value={only}

@@ -24,7 +24,7 @@ const STATUS_OPTIONS = Object.entries(STOCKTAKE_STATUS).map(([value, s]) => ({ v
 export default function StocktakesPage() {
   const navigate = useNavigate();
   const { options, defaultStoreId, storeName } = useInventoryStores();
-  const { currentStoreId } = useAuth();
+  const { currentStoreId, can } = useAuth();
   const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
   // a list over every store in scope unless one is picked (the header's store switcher narrows it)
   const storeId = filters.store_id ?? (currentStoreId || undefined);
@@ -78,11 +78,15 @@ export default function StocktakesPage() {
         pager={{ limit, setLimit }}
         rowTestId={(s) => `stocktake-row-${s.code}`}
         rowAttrs={(s) => ({ 'data-status': s.status, 'data-stocktake-id': s.id })}
-        toolBar={[
-          <Button key="create" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="stocktake-create">
-            新建盘点
-          </Button>,
-        ]}
+        toolBar={
+          can('inventory.stocktake')
+            ? [
+                <Button key="create" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="stocktake-create">
+                  新建盘点
+                </Button>,
+              ]
+            : []
+        }
       />
       {creating && <NewStocktakeModal storeId={storeId ?? defaultStoreId ?? undefined} onClose={() => setCreating(false)} onCreated={(s) => navigate(`/inventory/stocktakes/${s.id}`)} />}
     </PageContainer>

@@ -24,7 +24,7 @@ const STATUS_OPTIONS = Object.entries(TRANSFER_STATUS).map(([value, s]) => ({ va
 export default function TransfersPage() {
   const navigate = useNavigate();
   const { options, defaultStoreId, storeName } = useInventoryStores();
-  const { currentStoreId } = useAuth();
+  const { currentStoreId, can } = useAuth();
   const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
   // a list over every store in scope unless one is picked (the header's store switcher narrows it)
   const storeId = filters.store_id ?? (currentStoreId || undefined);
@@ -84,11 +84,15 @@ export default function TransfersPage() {
         pager={{ limit, setLimit }}
         rowTestId={(t) => `transfer-row-${t.code ?? t.id}`}
         rowAttrs={(t) => ({ 'data-status': t.status, 'data-transfer-id': t.id })}
-        toolBar={[
-          <Button key="create" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="transfer-create">
-            新建调拨
-          </Button>,
-        ]}
+        toolBar={
+          can('inventory.transfer')
+            ? [
+                <Button key="create" type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="transfer-create">
+                  新建调拨
+                </Button>,
+              ]
+            : []
+        }
       />
       <NewTransferDrawer open={creating} fromStoreId={storeId ?? defaultStoreId ?? undefined} onClose={() => setCreating(false)} onCreated={(t) => navigate(`/inventory/transfers/${t.id}`)} />
     </PageContainer>
