@@ -6,7 +6,8 @@
 //   调拨 S001 → S002 of SENT: create, ship; 库存总览 at both stores (on hand, in transit); receive at S002
 //   盘点 at S002: count COUNTED (≠ SENT), submit, give a reason, approve
 //   库存总览 and 库存流水 at S002 show the counted quantity.
-// Then a scanner's file for a stocktake at S003 (rows of one product summed) and cancelling it.
+// Then a scanner's file for a stocktake at S003 (rows of one product summed) and cancelling it,
+// and each side of a transfer as its store manager: S001's sees 发货 (not 收货), S002's 收货 only.
 // Usage (repo root): node tests/e2e/inventory.mjs <baseURL>
 //   E2E_ADMIN_USER (admin)  E2E_ADMIN_PASSWORD (Retail@2026)  E2E_SCREENSHOT_DIR / E2E_SCREENSHOT (optional)
 import { randomBytes, randomInt } from 'node:crypto';
@@ -30,6 +31,8 @@ const RECEIVED = 30;
 const SENT = 12;
 const COUNTED = 10;
 const FILE_STORE = 'S003';
+const MANAGER_PASSWORD = 'Store@2026x';
+const MANAGER_NEW_PASSWORD = 'Store@2026y';
 
 const tag = randomBytes(3).toString('hex').toUpperCase();
 const code = `IV${tag}`;
@@ -285,6 +288,64 @@ await runCli('inventory', () =>
         await confirmPopover(page);
         await statusIs('stocktake-status', 'cancelled');
 
+        // ---- each side of a transfer, as the store managers of S001 and S002
+        step = 'setup: store managers of S001 and S002, a transfer S001 → S002 of 1 (API)';
+        const managers = {};
+        for (const c of [FROM, TO]) {
+          const username = `inv${c.toLowerCase()}${tag.toLowerCase()}`;
+          await apiCall(page, 'POST', '/system/users', {
+            username, display_name: `${c} 店长`, password: MANAGER_PASSWORD,
+            bindings: [{ role_code: 'store_manager', scope_type: 'stores', scope_ids: [storeId(c)] }],
+          });
+          // the first password is the admin's: the manager sets their own (API), then logs in (UI)
+          const changed = await page.evaluate(async ([u, old, neu]) => {
+            const login = await fetch('/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: u, password: old }) });
+            const t = (await login.json()).access_token;
+            const r = await fetch('/auth/password', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${t}` }, body: JSON.stringify({ old_password: old, new_password: neu }) });
+            return r.status;
+          }, [username, MANAGER_PASSWORD, MANAGER_NEW_PASSWORD]);
+          if (changed !== 204) throw fail(`password change for ${username} answered ${changed}`);
+          managers[c] = username;
+        }
+        const sideTransfer = await apiCall(page, 'POST', '/inventory/transfers', { from_store_id: fromId, to_store_id: toId, lines: [{ sku_id: skuId, quantity: 1 }], note: `e2e sides ${tag}` });
+        const sideUrl = `/inventory/transfers/${sideTransfer.body.id}`;
+        const buttons = async () => ({
+          ship: await tid('transfer-ship').isVisible(),
+          receive: await tid('transfer-receive').isVisible(),
+          cancel: await tid('transfer-cancel').isVisible(),
+          close: await tid('transfer-close').isVisible(),
+        });
+        const switchTo = async (user) => {
+          await tid('user-menu').click();
+          await tid('user-menu-logout').click();
+          await tid('login-username').waitFor({ state: 'visible' });
+          await loginAs(page, user, MANAGER_NEW_PASSWORD);
+        };
+
+        step = `as ${FROM}'s manager: the created transfer offers 发货, and ship it`;
+        await switchTo(managers[FROM]);
+        await page.goto(sideUrl);
+        await statusIs('transfer-status', 'created');
+        await tid('transfer-ship').waitFor({ state: 'visible' });
+        const sourceCreated = await buttons();
+        await tid('transfer-ship').click();
+        await confirmPopover(page);
+        await statusIs('transfer-status', 'shipped');
+        const sourceShipped = await buttons();
+
+        step = `as ${TO}'s manager: 收货 only, and receive`;
+        await switchTo(managers[TO]);
+        await page.goto(sideUrl);
+        await statusIs('transfer-status', 'shipped');
+        await tid('transfer-receive').waitFor({ state: 'visible' });
+        const destShipped = await buttons();
+        await tid('transfer-receive').click();
+        await tid(`receive-qty-${code}`).waitFor({ state: 'visible' });
+        await tid('receive-submit').click();
+        await statusIs('transfer-status', 'received');
+        await snap('11-manager-received');
+        const managerStock = await stockAt(toId, 'manager-to');
+
         if (process.env.E2E_SCREENSHOT) await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true });
         if (pageErrors.length) throw fail(`page errors: ${pageErrors.join(' | ')}`);
         return {
@@ -296,6 +357,7 @@ await runCli('inventory', () =>
           stock: { from_in_transit: fromInTransit, to_in_transit: toInTransit, from_after: fromAfter, to_after: toAfter, to_counted: toCounted },
           stocktake: { url: stocktakeUrl, review, totals_text: totalsText },
           scanner_file: { rows: 4, counted: fileCounted },
+          sides: { source_created: sourceCreated, source_shipped: sourceShipped, dest_shipped: destShipped, dest_stock: managerStock },
           ledger_to: ledgerTo, ledger_to_query: Object.fromEntries(ledgerUrl.searchParams), ledger_from: ledgerFrom,
           not_found: notFound, console_errors: consoleErrors, shots,
         };

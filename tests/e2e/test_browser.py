@@ -122,7 +122,8 @@ def test_inventory_receive_transfer_stocktake(runner: Runner, tmp_path: Path) ->
     """In the UI as the demo admin: receive goods at S001 (scanner +1 per scan), transfer part to
     S002 and ship, receive there, count less at a stocktake, give a reason, approve; the move
     result, the transfer, 库存总览 at both stores and 库存流水 show the same numbers, and so does
-    the API. A scanner's file imported into a stocktake counts the rows of one product summed."""
+    the API. A scanner's file imported into a stocktake counts the rows of one product summed; the
+    store managers of either store see only their side's transfer actions."""
     from typing import Any, cast
 
     import httpx
@@ -162,11 +163,19 @@ def test_inventory_receive_transfer_stocktake(runner: Runner, tmp_path: Path) ->
         ("transfer_out", str(-sent), str(left)), ("purchase_receipt", str(received), str(received))]
     assert "采购收货" in result["ledger_from"][1]["text"] and f"+{received}" in result["ledger_from"][1]["text"]
     assert result["scanner_file"] == {"rows": 4, "counted": "5"}  # three single scans + a row of 2
+    # Each store manager sees only their side's actions: the source ships (or cancels), the
+    # destination receives (or closes); the destination's overview then counts the one received.
+    sides = result["sides"]
+    no_actions = {"ship": False, "receive": False, "cancel": False, "close": False}
+    assert sides["source_created"] == {**no_actions, "ship": True, "cancel": True}
+    assert sides["source_shipped"] == no_actions
+    assert sides["dest_shipped"] == {**no_actions, "receive": True, "close": True}
+    shown(sides["dest_stock"], counted + 1, 0)
     assert result["not_found"] == [] and result["console_errors"] == []
     # The API agrees with what the pages showed.
     login = httpx.post(f"{runner.url}/auth/login", json={"username": "admin", "password": "Retail@2026"})
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-    for store, on_hand in ((result["from_store_id"], left), (result["to_store_id"], counted)):
+    for store, on_hand in ((result["from_store_id"], left - 1), (result["to_store_id"], counted + 1)):
         items = httpx.get(f"{runner.url}/inventory/stock", params={"store_id": store, "sku_id": result["sku_id"]},
                           headers=headers).json()["items"]
         assert [(i["on_hand"], i["in_transit"], i["reserved"]) for i in items] == [(on_hand, 0, 0)]
