@@ -258,8 +258,8 @@ export const cancelTransfer = (id: string, version: number) =>
 
 // ---- stocktakes
 
-export const createStocktake = (body: { store_id: string; category_ids?: string[]; note?: string }) =>
-  apiFetch<Stocktake>('/inventory/stocktakes', { method: 'POST', json: body });
+export const createStocktake = (body: { store_id: string; category_ids?: string[]; note?: string }, key: string) =>
+  apiFetch<Stocktake>('/inventory/stocktakes', { method: 'POST', json: body, headers: withKey(key) });
 export const listStocktakes = (query: Query, signal?: AbortSignal) => apiFetch<Page<Stocktake>>('/inventory/stocktakes', { query, signal }).then(toPage);
 export const getStocktake = (id: string) => apiFetch<Stocktake>(`/inventory/stocktakes/${enc(id)}`);
 export const listStocktakeLines = (id: string, query: Query, signal?: AbortSignal) =>

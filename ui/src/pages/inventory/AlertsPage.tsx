@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { App, Button, Form, Input, Modal, Select, Tag, Typography } from 'antd';
@@ -8,13 +8,13 @@ import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
 import SkuSelect from '../../components/SkuSelect';
 import { useAuth } from '../../auth/AuthContext';
-import { useCursorList } from '../../hooks/useCursorList';
 import { useActorNames } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime } from '../../utils/format';
 import { ALERT_KIND, fmtQty, isNegative } from './labels';
 import ProblemAlert from './ProblemAlert';
 import { useInventoryStores } from './useInventoryStores';
+import { useStoreList } from './useStoreList';
 
 const FILTER_KEYS = ['store_id', 'kind', 'status'] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
@@ -31,13 +31,7 @@ export default function AlertsPage() {
   const storeId = filters.store_id ?? defaultStoreId ?? undefined;
   const status = filters.status ?? 'open';
   const query = useMemo(() => ({ ...filters, store_id: storeId, status: status === 'all' ? undefined : status }), [filters, storeId, status]);
-  const queryKey = JSON.stringify(query);
-  const fetchPage = useCallback(
-    (p: { limit: number; cursor: string | null }, signal: AbortSignal) => listAlerts({ ...query, limit: p.limit, cursor: p.cursor }, signal),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [queryKey],
-  );
-  const list = useCursorList<StockAlert>(fetchPage, queryKey, limit);
+  const list = useStoreList<StockAlert>(listAlerts, query, limit, true);
   const [acking, setAcking] = useState<string | null>(null);
   const [thresholdOpen, setThresholdOpen] = useState(false);
 

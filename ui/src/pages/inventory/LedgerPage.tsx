@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'react';
+import { useMemo } from 'react';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { DatePicker, Form, Select, Tag, Typography } from 'antd';
 import type { Dayjs } from 'dayjs';
@@ -6,12 +6,12 @@ import { listLedger, type LedgerRow } from '../../api/inventory';
 import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
 import SkuSelect from '../../components/SkuSelect';
-import { useCursorList } from '../../hooks/useCursorList';
 import { useActorNames } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime, fromApiTime, toApiTime } from '../../utils/format';
 import { REASON_LABELS, fmtDelta, fmtQty, isNegative } from './labels';
 import { useInventoryStores } from './useInventoryStores';
+import { useStoreList } from './useStoreList';
 
 const FILTER_KEYS = ['store_id', 'sku_id', 'reason', 'from', 'to'] as const;
 interface FilterValues {
@@ -30,14 +30,7 @@ export default function LedgerPage() {
   const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
   const storeId = filters.store_id ?? defaultStoreId ?? undefined;
   const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
-  const queryKey = JSON.stringify(query);
-  const fetchPage = useCallback(
-    (p: { limit: number; cursor: string | null }, signal: AbortSignal) =>
-      storeId ? listLedger({ ...query, limit: p.limit, cursor: p.cursor }, signal) : Promise.resolve({ items: [], next_cursor: null }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [queryKey],
-  );
-  const list = useCursorList<LedgerRow>(fetchPage, queryKey, limit);
+  const list = useStoreList<LedgerRow>(listLedger, query, limit, true);
 
   const columns: ProColumns<LedgerRow>[] = [
     { title: '时间', dataIndex: 'occurred_at', key: 'at', render: (_, r) => formatDateTime(r.occurred_at) },

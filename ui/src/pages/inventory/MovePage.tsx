@@ -1,11 +1,11 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { PageContainer } from '@ant-design/pro-components';
 import { App, Button, Card, Col, Form, Input, Result, Row, Select, Statistic, Typography } from 'antd';
 import { postMove, type MoveReason, type MoveResult } from '../../api/inventory';
-import { newRequestId } from '../../utils/format';
 import { ADJUSTMENT_CODES, MOVE_REASONS, fmtDelta, fmtQty, reasonLabel } from './labels';
 import ProblemAlert from './ProblemAlert';
 import ScanLines, { toApiLines, type EntryLine } from './ScanLines';
+import { useIdempotencyKey } from './useIdempotencyKey';
 import { useInventoryStores } from './useInventoryStores';
 
 interface Header {
@@ -26,9 +26,7 @@ export default function MovePage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<{ result: MoveResult; lines: EntryLine[] } | null>(null);
-  // One key per submission: a retry of the same content reuses it (the server answers the first
-  // result), any change makes a new one.
-  const pending = useRef<{ payload: string; key: string } | null>(null);
+  const idem = useIdempotencyKey();
 
   const submit = async (h: Header) => {
     if (!h.store_id) return;
@@ -37,13 +35,11 @@ export default function MovePage() {
       return;
     }
     const body = { store_id: h.store_id, reason: h.reason, lines: toApiLines(lines), ref: h.ref?.trim() || null, note: h.note?.trim() ?? '', reason_code: h.reason === 'adjustment' ? h.reason_code ?? null : null };
-    const payload = JSON.stringify(body);
-    if (pending.current?.payload !== payload) pending.current = { payload, key: newRequestId() };
     setBusy(true);
     setError(null);
     try {
-      const result = await postMove(body, pending.current.key);
-      pending.current = null;
+      const result = await postMove(body, idem.keyFor(body));
+      idem.done();
       setDone({ result, lines });
       setLines([]);
       form.setFieldsValue({ ref: undefined, note: undefined });

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { App, Form, Input, Select, Tag, Typography } from 'antd';
@@ -10,11 +10,11 @@ import { listActions, type ExportFormat } from '../../components/ListActions';
 import ListTable from '../../components/ListTable';
 import SavedViews from '../../components/SavedViews';
 import { useCategories } from '../../hooks/useCatalogRefs';
-import { useCursorList } from '../../hooks/useCursorList';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime } from '../../utils/format';
 import { fmtQty, isNegative, subQty } from './labels';
 import { useInventoryStores } from './useInventoryStores';
+import { useStoreList } from './useStoreList';
 
 const FILTER_KEYS = ['store_id', 'category_id', 'q', 'below_threshold'] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
@@ -37,14 +37,7 @@ export default function StockPage() {
   const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
   const storeId = filters.store_id ?? defaultStoreId ?? undefined;
   const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
-  const queryKey = JSON.stringify(query);
-  const fetchPage = useCallback(
-    (p: { limit: number; cursor: string | null }, signal: AbortSignal) =>
-      storeId ? listStock({ ...query, limit: p.limit, cursor: p.cursor }, signal) : Promise.resolve({ items: [], next_cursor: null }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [queryKey],
-  );
-  const list = useCursorList<StockRow>(fetchPage, queryKey, limit);
+  const list = useStoreList<StockRow>(listStock, query, limit, true);
   const [exporting, setExporting] = useState(false);
 
   const doExport = async (format: ExportFormat) => {

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Button, Form, Input, Modal, Select, Tag, Typography } from 'antd';
@@ -9,12 +9,13 @@ import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
 import { useAuth } from '../../auth/AuthContext';
 import { useCategories } from '../../hooks/useCatalogRefs';
-import { useCursorList } from '../../hooks/useCursorList';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime, formatMoney } from '../../utils/format';
 import { STOCKTAKE_STATUS, fmtSigned } from './labels';
 import ProblemAlert from './ProblemAlert';
+import { useIdempotencyKey } from './useIdempotencyKey';
 import { useInventoryStores } from './useInventoryStores';
+import { useStoreList } from './useStoreList';
 
 const FILTER_KEYS = ['store_id', 'status'] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
@@ -29,13 +30,7 @@ export default function StocktakesPage() {
   // a list over every store in scope unless one is picked (the header's store switcher narrows it)
   const storeId = filters.store_id ?? (currentStoreId || undefined);
   const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
-  const queryKey = JSON.stringify(query);
-  const fetchPage = useCallback(
-    (p: { limit: number; cursor: string | null }, signal: AbortSignal) => listStocktakes({ ...query, limit: p.limit, cursor: p.cursor }, signal),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [queryKey],
-  );
-  const list = useCursorList<Stocktake>(fetchPage, queryKey, limit);
+  const list = useStoreList<Stocktake>(listStocktakes, query, limit);
   const [creating, setCreating] = useState(false);
 
   const columns: ProColumns<Stocktake>[] = [
@@ -106,13 +101,17 @@ function NewStocktakeModal({ storeId, onClose, onCreated }: { storeId?: string; 
   const [form] = Form.useForm<NewStocktake>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const idem = useIdempotencyKey();
 
   const submit = async (v: NewStocktake) => {
     if (!v.store_id) return;
+    const body = { store_id: v.store_id, category_ids: v.category_ids?.length ? v.category_ids : undefined, note: v.note?.trim() ?? '' };
     setBusy(true);
     setError(null);
     try {
-      onCreated(await createStocktake({ store_id: v.store_id, category_ids: v.category_ids?.length ? v.category_ids : undefined, note: v.note?.trim() ?? '' }));
+      const created = await createStocktake(body, idem.keyFor(body));
+      idem.done();
+      onCreated(created);
     } catch (err) {
       setError(err);
     } finally {

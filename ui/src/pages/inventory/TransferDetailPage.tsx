@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type HTMLAttributes } from 'react';
+import { useEffect, useState, type HTMLAttributes } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { PageContainer } from '@ant-design/pro-components';
 import { Alert, App, Button, Card, Descriptions, Input, Modal, Popconfirm, Result, Select, Space, Spin, Table, Tag, Typography } from 'antd';
@@ -7,9 +7,10 @@ import { cancelTransfer, closeTransfer, getTransfer, receiveTransfer, shipTransf
 import VersionConflictAlert from '../../components/VersionConflictAlert';
 import { useAsync } from '../../hooks/useAsync';
 import { useActorNames } from '../../hooks/useRefData';
-import { formatDateTime, newRequestId } from '../../utils/format';
+import { formatDateTime } from '../../utils/format';
 import { TRANSFER_DISCREPANCY, TRANSFER_STATUS, fmtQty, fromName, isNegative, isZero, subQty, toName } from './labels';
 import ProblemAlert from './ProblemAlert';
+import { useIdempotencyKey } from './useIdempotencyKey';
 import { useInventoryStores } from './useInventoryStores';
 
 /** What is still to arrive (the API's figure; else shipped − received, never below 0). */
@@ -172,7 +173,7 @@ function ReceiveModal({ transfer, onClose, onDone }: { transfer: Transfer; onClo
   const [rows, setRows] = useState<ReceiveRow[]>(() => lines.map((l) => ({ sku_id: l.sku_id, quantity: outstanding(l) })));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const pending = useRef<{ payload: string; key: string } | null>(null);
+  const idem = useIdempotencyKey();
   useEffect(() => setError(null), [rows]);
 
   const set = (sku: string, patch: Partial<ReceiveRow>) => setRows((rs) => rs.map((r) => (r.sku_id === sku ? { ...r, ...patch } : r)));
@@ -186,12 +187,10 @@ function ReceiveModal({ transfer, onClose, onDone }: { transfer: Transfer; onClo
       .filter((r) => r.quantity !== '' && !isZero(r.quantity))
       .map((r) => ({ sku_id: r.sku_id, quantity: r.quantity, discrepancy_reason: r.discrepancy_reason ?? null, note: r.note ?? null }));
     if (!body.length) return;
-    const payload = JSON.stringify(body);
-    if (pending.current?.payload !== payload) pending.current = { payload, key: newRequestId() };
     setBusy(true);
     try {
-      await receiveTransfer(transfer.id, body, pending.current.key);
-      pending.current = null;
+      await receiveTransfer(transfer.id, body, idem.keyFor(body));
+      idem.done();
       onDone();
     } catch (err) {
       setError(err);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Button, Drawer, Form, Input, Select, Space, Tag, Typography } from 'antd';
@@ -8,13 +8,14 @@ import { useAuth } from '../../auth/AuthContext';
 import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
 import { useAsync } from '../../hooks/useAsync';
-import { useCursorList } from '../../hooks/useCursorList';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
-import { formatDateTime, newRequestId } from '../../utils/format';
+import { formatDateTime } from '../../utils/format';
 import { TRANSFER_STATUS, fromName, toName } from './labels';
 import ProblemAlert from './ProblemAlert';
 import ScanLines, { toApiLines, type EntryLine } from './ScanLines';
+import { useIdempotencyKey } from './useIdempotencyKey';
 import { useInventoryStores } from './useInventoryStores';
+import { useStoreList } from './useStoreList';
 
 const FILTER_KEYS = ['store_id', 'direction', 'status'] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
@@ -29,13 +30,7 @@ export default function TransfersPage() {
   // a list over every store in scope unless one is picked (the header's store switcher narrows it)
   const storeId = filters.store_id ?? (currentStoreId || undefined);
   const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
-  const queryKey = JSON.stringify(query);
-  const fetchPage = useCallback(
-    (p: { limit: number; cursor: string | null }, signal: AbortSignal) => listTransfers({ ...query, limit: p.limit, cursor: p.cursor }, signal),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [queryKey],
-  );
-  const list = useCursorList<Transfer>(fetchPage, queryKey, limit);
+  const list = useStoreList<Transfer>(listTransfers, query, limit);
   const [creating, setCreating] = useState(false);
 
   const columns: ProColumns<Transfer>[] = [
@@ -115,7 +110,7 @@ function NewTransferDrawer({ open, fromStoreId, onClose, onCreated }: { open: bo
   const [lines, setLines] = useState<EntryLine[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const pending = useRef<{ payload: string; key: string } | null>(null);
+  const idem = useIdempotencyKey();
 
   useEffect(() => {
     if (open) {
@@ -129,13 +124,11 @@ function NewTransferDrawer({ open, fromStoreId, onClose, onCreated }: { open: bo
   const submit = async (v: NewTransfer) => {
     if (!v.from_store_id || !v.to_store_id || !lines.length) return;
     const body = { from_store_id: v.from_store_id, to_store_id: v.to_store_id, lines: toApiLines(lines), note: v.note?.trim() ?? '' };
-    const payload = JSON.stringify(body);
-    if (pending.current?.payload !== payload) pending.current = { payload, key: newRequestId() };
     setBusy(true);
     setError(null);
     try {
-      const t = await createTransfer(body, pending.current.key);
-      pending.current = null;
+      const t = await createTransfer(body, idem.keyFor(body));
+      idem.done();
       onCreated(t);
     } catch (err) {
       setError(err);
