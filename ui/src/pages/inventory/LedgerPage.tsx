@@ -9,7 +9,7 @@ import SkuSelect from '../../components/SkuSelect';
 import { useActorNames } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime, fromApiTime, toApiTime } from '../../utils/format';
-import { REASON_LABELS, fmtDelta, fmtQty, isNegative } from './labels';
+import { REASON_LABELS, fmtDelta, fmtQty, isNegative, reasonCodeLabel } from './labels';
 import { useInventoryStores } from './useInventoryStores';
 import { useStoreList } from './useStoreList';
 
@@ -72,7 +72,7 @@ export default function LedgerPage() {
       ),
     },
     { title: '单据号', dataIndex: 'ref', key: 'ref', render: (_, r) => r.ref ?? '—' },
-    { title: '原因说明', key: 'code', render: (_, r) => [r.reason_code, r.note].filter(Boolean).join(' · ') || '—' },
+    { title: '原因说明', key: 'code', render: (_, r) => [reasonCodeLabel(r.reason_code), r.note].filter(Boolean).join(' · ') || '—' },
     { title: '操作人', dataIndex: 'actor', key: 'actor', render: (_, r) => actorName(r.actor) },
   ];
 

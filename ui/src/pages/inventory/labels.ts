@@ -34,6 +34,9 @@ export const ADJUSTMENT_CODES = [
   { value: 'other', label: '其他' },
 ];
 
+/** An adjustment's reason code in words (other codes, e.g. a stocktake's, as they are). */
+export const reasonCodeLabel = (c: string | null | undefined) => (c ? ADJUSTMENT_CODES.find((x) => x.value === c)?.label ?? c : null);
+
 export const TRANSFER_STATUS: Record<TransferStatus, { text: string; color: string }> = {
   created: { text: '待发货', color: 'default' },
   shipped: { text: '在途', color: 'processing' },
