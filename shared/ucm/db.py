@@ -11,16 +11,21 @@ by the statement itself (``AUDIT_INSERT``, ``OUTBOX_INSERT``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import psycopg
+from psycopg import abc, generators, pq
+from psycopg.adapt import PyFormat, Transformer
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 from typing_extensions import LiteralString
@@ -123,6 +128,82 @@ def _context_params(ctx: context.Context) -> dict[str, str]:
             "stores": ",".join(sorted(ctx.scope.store_ids))}
 
 
+# one_trip's statements by connection: the names of those prepared on it (``_one_write``).
+_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[DictRow], set[bytes]] = weakref.WeakKeyDictionary()
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+@lru_cache(maxsize=32)
+def _positional(sql: str) -> tuple[bytes, tuple[str, ...], bytes]:
+    """``sql`` with its ``%(name)s`` placeholders numbered ($1 …), the names in that order, and
+    a statement name that identifies the text."""
+    names: list[str] = []
+
+    def number(m: re.Match[str]) -> str:
+        if m.group(1) not in names:
+            names.append(m.group(1))
+        return f"${names.index(m.group(1)) + 1}"
+
+    text = _NAMED.sub(number, sql)
+    if "%" in _NAMED.sub("", sql):
+        raise ValueError("one_trip: only %(name)s placeholders")
+    return text.encode(), tuple(names), b"ucm_" + hashlib.sha1(sql.encode()).hexdigest()[:16].encode()
+
+
+def _one_write(conn: psycopg.Connection[DictRow], statements: Sequence[tuple[LiteralString, Mapping[str, Any]]],
+               prepare: bool) -> list[list[Row]]:
+    """Send ``statements`` and a sync in one write on libpq's pipeline (psycopg's pipeline sends
+    each statement as soon as it is queued: a packet and a wake-up of the server per statement),
+    then read every result: each statement's rows, or the first error raised. What precedes the
+    sync is one implicit transaction. Each statement is prepared once per connection (unless
+    ``prepare`` is off)."""
+    tx = Transformer(conn)
+    pgconn = conn.pgconn
+    known = _PREPARED.setdefault(conn, set())
+    expect: list[bytes | None] = []  # per result to come: the name a Parse prepares, None for rows
+    out: list[list[Row]] = []
+    error: psycopg.Error | None = None
+    with conn.lock:
+        pgconn.enter_pipeline_mode()
+        try:
+            for sql, params in statements:
+                text, names, name = _positional(sql)
+                values = tx.dump_sequence([params[n] for n in names], [PyFormat.AUTO] * len(names))
+                if not prepare:
+                    pgconn.send_query_params(text, values, param_types=tx.types, param_formats=tx.formats)
+                else:
+                    if name not in known:
+                        pgconn.send_prepare(name, text, param_types=tx.types)
+                        expect.append(name)
+                    pgconn.send_query_prepared(name, values, param_formats=tx.formats)
+                expect.append(None)
+            pgconn.pipeline_sync()
+            conn.wait(generators.send(pgconn))
+            for prepared in expect:
+                res = conn.wait(generators.fetch_many(pgconn))[-1]
+                if res.status == pq.ExecStatus.FATAL_ERROR:
+                    error = error or psycopg.errors.error_from_result(res, encoding=conn.info.encoding)
+                elif res.status == pq.ExecStatus.PIPELINE_ABORTED:
+                    pass
+                elif prepared is not None:
+                    known.add(prepared)
+                else:
+                    out.append(_rows(tx, res))
+            res = conn.wait(generators.fetch_many(pgconn))[-1]
+            assert res.status == pq.ExecStatus.PIPELINE_SYNC, res.status
+        finally:
+            pgconn.exit_pipeline_mode()
+    if error is not None:
+        raise error
+    return out
+
+
+def _rows(tx: abc.Transformer, res: pq.abc.PGresult) -> list[Row]:
+    tx.set_pgresult(res)
+    names = [(res.fname(i) or b"").decode() for i in range(res.nfields)]
+    return tx.load_rows(0, res.ntuples, lambda values: dict(zip(names, values, strict=True)))
+
+
 class UnitOfWork:
     """One transaction: business rows, audit rows and outbox rows commit or vanish together."""
 
@@ -193,6 +274,7 @@ class Database:
                  prepare: bool = True) -> None:
         self.conninfo = conninfo
         self.adapter_name = adapter_name
+        self.prepare = prepare
         self._listeners: list[CommitListener] = []
         # open=True, wait=False: the pool connects in the background so an FC cold start
         # does not block on it; the first request waits only if no connection is ready yet.
@@ -241,7 +323,7 @@ class Database:
             events = uow.events
         self._published(events)
 
-    def one_trip(self, sql: LiteralString, params: Params, events: Sequence[Event] = (),
+    def one_trip(self, sql: LiteralString, params: Mapping[str, Any], events: Sequence[Event] = (),
                  ctx: context.Context | None = None) -> list[Row]:
         """One statement in a transaction of its own, sent with the caller's scope in one round
         trip, and its rows. PostgreSQL runs what a pipeline sends up to its sync as one implicit
@@ -251,10 +333,13 @@ class Database:
         Python raises inside it, so there is never a second statement a failure could separate."""
         ctx = ctx or context.current()
         with self.connection() as conn:
-            with conn.pipeline():
-                conn.execute(_SET_CONTEXT, _context_params(ctx))
-                cur = conn.execute(sql, params)
-            rows = cur.fetchall()
+            try:
+                rows = _one_write(conn, [(_SET_CONTEXT, _context_params(ctx)), (sql, params)], self.prepare)[-1]
+            except psycopg.errors.InvalidSqlStatementName:
+                # psycopg deallocates every prepared statement after a rollback on the connection:
+                # nothing was written (the implicit transaction failed), prepare and send again
+                _PREPARED.pop(conn, None)
+                rows = _one_write(conn, [(_SET_CONTEXT, _context_params(ctx)), (sql, params)], self.prepare)[-1]
         self._published(list(events))
         return rows
 

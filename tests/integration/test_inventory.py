@@ -372,6 +372,39 @@ def test_post_move_inside_a_callers_transaction(w: World, ref: dict[str, str]) -
 # --- concurrency -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("prepare", [True, False])
+def test_one_trip_survives_psycopgs_deallocation_and_works_unprepared(w: World, ref: dict[str, str],
+                                                                    prepare: bool) -> None:
+    """A direct move prepares its statements on the connection; psycopg deallocates all prepared
+    statements after any rollback on it, and the next move prepares them again. With
+    DB__PREPARE=false nothing is prepared."""
+    sku = new_sku(w, ref)
+    db = Database(w.db.conninfo, min_size=1, max_size=1, prepare=prepare)
+    try:
+
+        def prepared() -> set[str]:
+            with db.connection() as conn:
+                return {r["name"] for r in conn.execute("select name from pg_prepared_statements").fetchall()}
+
+        with context.use(context.system("test")):
+            for _ in range(7):
+                moves.apply_move(db, None, ROOT_PRINCIPAL, w.store_a2, "purchase_receipt", [(sku, 1)],
+                                 uuid.uuid4().hex)
+                with db.transaction() as uow:  # psycopg prepares its own statements from the 5th run on
+                    uow.one("select 1 as one")
+            assert bool(prepared()) == prepare
+            with pytest.raises(Problem), db.transaction() as uow:  # a rollback: DEALLOCATE ALL
+                uow.one("select 1 as one")
+                raise moves.not_visible_store()
+            assert prepared() == set()
+            out = moves.apply_move(db, None, ROOT_PRINCIPAL, w.store_a2, "purchase_receipt", [(sku, 1)],
+                                   uuid.uuid4().hex)
+            assert bool(prepared()) == prepare
+    finally:
+        db.close()
+    assert out["lines"][0]["on_hand_after"] == 8 and on_hand(w, w.store_a2, sku) == 8
+
+
 def test_the_move_statement_is_parsed_once_per_process() -> None:
     """psycopg parses a query's placeholders once per text only up to a size and number of
     parameters; past either it parses the move's statement on every call (≈ 0.3 ms of CPU)."""
