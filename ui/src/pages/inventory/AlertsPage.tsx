@@ -1,13 +1,14 @@
 import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
-import { App, Button, Form, Input, Modal, Select, Tag, Typography } from 'antd';
+import { App, Button, Form, Input, Modal, Select, Table, Tag, Typography } from 'antd';
 import { errorMessage } from '../../api/client';
-import { ackAlert, listAlerts, putThreshold, type StockAlert } from '../../api/inventory';
+import { ackAlert, getThresholds, listAlerts, putThreshold, type StockAlert, type Threshold, type Thresholds } from '../../api/inventory';
 import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
 import SkuSelect from '../../components/SkuSelect';
 import { useAuth } from '../../auth/AuthContext';
+import { useAsync } from '../../hooks/useAsync';
 import { useActorNames } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime } from '../../utils/format';
@@ -136,24 +137,32 @@ function ThresholdModal({ storeId, onClose, onSaved }: { storeId?: string; onClo
   const { message } = App.useApp();
   const { options } = useInventoryStores();
   const [form] = Form.useForm<ThresholdForm>();
+  const store = Form.useWatch('store_id', form) ?? storeId;
+  const current = useAsync<Thresholds | null>(() => (store ? getThresholds({ store_id: store, limit: 200 }) : Promise.resolve(null)), [store]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const submit = async (v: ThresholdForm) => {
-    if (!v.store_id || !v.low_stock) return;
+  const save = async (body: { store_id: string; sku_id: string | null; low_stock: string | null }, done: string) => {
     setBusy(true);
     setError(null);
     try {
-      await putThreshold({ store_id: v.store_id, sku_id: v.sku_id ?? null, low_stock: v.low_stock.trim() || null });
-      message.success('预警线已保存');
-      onSaved();
+      await putThreshold(body);
+      message.success(done);
+      current.reload();
+      return true;
     } catch (err) {
       setError(err);
+      return false;
     } finally {
       setBusy(false);
     }
   };
+  const submit = async (v: ThresholdForm) => {
+    if (!v.store_id || !v.low_stock) return;
+    if (await save({ store_id: v.store_id, sku_id: v.sku_id ?? null, low_stock: v.low_stock.trim() }, '预警线已保存')) onSaved();
+  };
+  const t = current.data;
   return (
-    <Modal title="设置预警线" open onCancel={onClose} onOk={() => form.submit()} okButtonProps={{ loading: busy }}>
+    <Modal title="设置预警线" open width={640} onCancel={onClose} onOk={() => form.submit()} okText="保存" okButtonProps={{ loading: busy }}>
       <Form<ThresholdForm> form={form} layout="vertical" initialValues={{ store_id: storeId }} onFinish={(v) => void submit(v)}>
         <Form.Item name="store_id" label="门店" rules={[{ required: true, message: '请选择门店' }]}>
           <Select showSearch optionFilterProp="label" options={options} />
@@ -167,6 +176,40 @@ function ThresholdModal({ storeId, onClose, onSaved }: { storeId?: string; onClo
       </Form>
       <Typography.Paragraph type="secondary">预警每天早上 6 点按最新库存检查一次；负库存随出入库立即提醒。</Typography.Paragraph>
       <ProblemAlert error={error} />
+      {t && (
+        <>
+          <Typography.Title level={5}>本店现有预警线</Typography.Title>
+          <Typography.Paragraph>
+            默认：{t.low_stock_default === null ? '未设置' : fmtQty(t.low_stock_default)}
+            {t.low_stock_default !== null && (
+              <Button type="link" size="small" danger disabled={busy} onClick={() => void save({ store_id: t.store_id, sku_id: null, low_stock: null }, '已删除默认预警线')}>
+                删除
+              </Button>
+            )}
+            {' · '}滞销：{t.slow_mover_days} 天无销售
+          </Typography.Paragraph>
+          <Table<Threshold>
+            size="small"
+            rowKey="sku_id"
+            pagination={false}
+            dataSource={t.items}
+            locale={{ emptyText: '没有单品预警线' }}
+            columns={[
+              { title: '商品', key: 'sku', render: (_, r) => `${r.sku_code} ${r.sku_name}` },
+              { title: '预警线', key: 'low', align: 'right', render: (_, r) => fmtQty(r.low_stock) },
+              {
+                title: '',
+                key: 'del',
+                render: (_, r) => (
+                  <Button type="link" size="small" danger disabled={busy} onClick={() => void save({ store_id: t.store_id, sku_id: r.sku_id, low_stock: null }, '已删除')}>
+                    删除
+                  </Button>
+                ),
+              },
+            ]}
+          />
+        </>
+      )}
     </Modal>
   );
 }
