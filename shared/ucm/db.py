@@ -155,9 +155,15 @@ def _one_write(conn: psycopg.Connection[DictRow], statements: Sequence[tuple[Lit
     """Send ``statements`` and a sync in one write on libpq's pipeline (psycopg's pipeline sends
     each statement as soon as it is queued: a packet and a wake-up of the server per statement),
     then read every result: each statement's rows, or the first error raised. What precedes the
-    sync is one implicit transaction. Each statement is prepared once per connection (unless
-    ``prepare`` is off)."""
+    sync is one implicit transaction. Each statement is prepared once per connection and
+    parameter types, as psycopg does (unless ``prepare`` is off)."""
     tx = Transformer(conn)
+    sends = []  # all parameters dumped before anything is sent
+    for sql, params in statements:
+        text, names, base = _positional(sql)
+        values = tx.dump_sequence([params[n] for n in names], [PyFormat.AUTO] * len(names))
+        types = tuple(tx.types or ())
+        sends.append((text, values, types, tx.formats, base + b"_%x" % (hash(types) & 0xFFFFFFFF)))
     pgconn = conn.pgconn
     known = _PREPARED.setdefault(conn, set())
     expect: list[bytes | None] = []  # per result to come: the name a Parse prepares, None for rows
@@ -166,16 +172,14 @@ def _one_write(conn: psycopg.Connection[DictRow], statements: Sequence[tuple[Lit
     with conn.lock:
         pgconn.enter_pipeline_mode()
         try:
-            for sql, params in statements:
-                text, names, name = _positional(sql)
-                values = tx.dump_sequence([params[n] for n in names], [PyFormat.AUTO] * len(names))
+            for text, values, types, formats, name in sends:
                 if not prepare:
-                    pgconn.send_query_params(text, values, param_types=tx.types, param_formats=tx.formats)
+                    pgconn.send_query_params(text, values, param_types=types, param_formats=formats)
                 else:
                     if name not in known:
-                        pgconn.send_prepare(name, text, param_types=tx.types)
+                        pgconn.send_prepare(name, text, param_types=types)
                         expect.append(name)
-                    pgconn.send_query_prepared(name, values, param_formats=tx.formats)
+                    pgconn.send_query_prepared(name, values, param_formats=formats)
                 expect.append(None)
             pgconn.pipeline_sync()
             conn.wait(generators.send(pgconn))
@@ -191,8 +195,10 @@ def _one_write(conn: psycopg.Connection[DictRow], statements: Sequence[tuple[Lit
                     out.append(_rows(tx, res))
             res = conn.wait(generators.fetch_many(pgconn))[-1]
             assert res.status == pq.ExecStatus.PIPELINE_SYNC, res.status
-        finally:
-            pgconn.exit_pipeline_mode()
+        except BaseException:
+            pgconn.finish()  # results may be left unread: the pool replaces a closed connection
+            raise
+        pgconn.exit_pipeline_mode()
     if error is not None:
         raise error
     return out
