@@ -37,6 +37,7 @@ export default function MovePage() {
     const body = { store_id: h.store_id, reason: h.reason, lines: toApiLines(lines), ref: h.ref?.trim() || null, note: h.note?.trim() ?? '', reason_code: h.reason === 'adjustment' ? h.reason_code ?? null : null };
     setBusy(true);
     setError(null);
+    setDone(null);
     try {
       const result = await postMove(body, idem.keyFor(body));
       idem.done();
@@ -50,6 +51,9 @@ export default function MovePage() {
       setBusy(false);
     }
   };
+
+  // an error speaks of the lines it was about
+  useEffect(() => setError(null), [lines]);
 
   // the store list arrives after the first render
   useEffect(() => {

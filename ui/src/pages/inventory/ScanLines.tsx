@@ -35,7 +35,8 @@ export default function ScanLines({ lines, onChange, disabled, testId = 'scan' }
   const { message } = App.useApp();
   const [code, setCode] = useState('');
   const [pendingScans, setPendingScans] = useState(0);
-  const [picked, setPicked] = useState<string | undefined>();
+  // a fresh search box after each pick (an empty value leaves antd's Select uncontrolled)
+  const [picks, setPicks] = useState(0);
   const scanRef = useRef<InputRef>(null);
   const linesRef = useRef(lines);
   linesRef.current = lines;
@@ -88,10 +89,10 @@ export default function ScanLines({ lines, onChange, disabled, testId = 'scan' }
           size="large"
           style={{ width: 360 }}
           placeholder="没有条码？搜索商品名称 / 编码添加"
-          value={picked}
+          key={picks}
           disabled={disabled}
           onChange={(id, sku) => {
-            setPicked(undefined);
+            setPicks((n) => n + 1);
             if (id && sku) onChange(addLine(linesRef.current, sku, '1'));
             scanRef.current?.focus();
           }}
