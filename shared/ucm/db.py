@@ -333,19 +333,20 @@ class Database:
                  ctx: context.Context | None = None) -> list[Row]:
         """One statement in a transaction of its own, sent with the caller's scope in one round
         trip, and its rows. PostgreSQL runs what a pipeline sends up to its sync as one implicit
-        transaction: committed at the sync, or rolled back as a whole by any error (raised here).
-        ``events``: those the statement wrote to the outbox itself (``OUTBOX_INSERT``), published
-        after commit like a transaction's. One statement only: the pipeline is sent even when
-        Python raises inside it, so there is never a second statement a failure could separate."""
+        transaction: committed at the sync, or rolled back as a whole by any error (raised here),
+        so the statement must do all the checking itself (nothing can be judged in Python before
+        the commit). ``events``: those the statement wrote to the outbox itself
+        (``OUTBOX_INSERT``), published after commit like a transaction's."""
         ctx = ctx or context.current()
+        statements = [(_SET_CONTEXT, _context_params(ctx)), (sql, params)]
         with self.connection() as conn:
             try:
-                rows = _one_write(conn, [(_SET_CONTEXT, _context_params(ctx)), (sql, params)], self.prepare)[-1]
+                rows = _one_write(conn, statements, self.prepare)[-1]
             except psycopg.errors.InvalidSqlStatementName:
                 # psycopg deallocates every prepared statement after a rollback on the connection:
                 # nothing was written (the implicit transaction failed), prepare and send again
                 _PREPARED.pop(conn, None)
-                rows = _one_write(conn, [(_SET_CONTEXT, _context_params(ctx)), (sql, params)], self.prepare)[-1]
+                rows = _one_write(conn, statements, self.prepare)[-1]
         self._published(list(events))
         return rows
 
