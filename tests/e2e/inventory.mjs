@@ -7,7 +7,8 @@
 //   盘点 at S002: count COUNTED (≠ SENT), submit, give a reason, approve
 //   库存总览 and 库存流水 at S002 show the counted quantity.
 // Then a scanner's file for a stocktake at S003 (rows of one product summed) and cancelling it,
-// and each side of a transfer as its store manager: S001's sees 发货 (not 收货), S002's 收货 only.
+// a weighed product (kg, no barcode) adjusted by search at S004 and a damage beyond the stock
+// refused with nothing written, and each side of a transfer as its store manager: S001's sees 发货 (not 收货), S002's 收货 only.
 // Usage (repo root): node tests/e2e/inventory.mjs <baseURL>
 //   E2E_ADMIN_USER (admin)  E2E_ADMIN_PASSWORD (Retail@2026)  E2E_SCREENSHOT_DIR / E2E_SCREENSHOT (optional)
 import { randomBytes, randomInt } from 'node:crypto';
@@ -31,6 +32,8 @@ const RECEIVED = 30;
 const SENT = 12;
 const COUNTED = 10;
 const FILE_STORE = 'S003';
+const KG_STORE = 'S004';
+const KG_CODE = '200002'; // 香蕉 (demo data), sold by kg
 const MANAGER_PASSWORD = 'Store@2026x';
 const MANAGER_NEW_PASSWORD = 'Store@2026y';
 
@@ -76,6 +79,13 @@ await runCli('inventory', () =>
       };
       /** Status tag of a detail page reaching `status`. */
       const statusIs = (testId, status) => page.locator(`[data-testid="${testId}"][data-status="${status}"]`).waitFor();
+      /** Log out and in as someone else. */
+      const switchTo = async (user, password = MANAGER_NEW_PASSWORD) => {
+        await tid('user-menu').click();
+        await tid('user-menu-logout').click();
+        await tid('login-username').waitFor({ state: 'visible' });
+        await loginAs(page, user, password);
+      };
 
       try {
         step = `log in as ${ADMIN_USER}`;
@@ -288,6 +298,38 @@ await runCli('inventory', () =>
         await confirmPopover(page);
         await statusIs('stocktake-status', 'cancelled');
 
+        // ---- a weighed product: adjustment by search (no barcode), then a refused damage
+        step = `weighed: adjust ${KG_CODE} at ${KG_STORE} by -1.25 kg`;
+        const kgStoreId = storeId(KG_STORE);
+        const kgBefore = (await apiCall(page, 'GET', `/inventory/stock?store_id=${kgStoreId}&q=${KG_CODE}`)).body.items.find((i) => i.sku_code === KG_CODE);
+        if (!kgBefore) throw fail(`${KG_CODE} has no stock at ${KG_STORE} (demo data)`);
+        await page.goto('/inventory/move');
+        await tid('move-form').waitFor({ state: 'visible' });
+        await antSelect(page, tid('move-store'), new RegExp(`^${KG_STORE}\\b`), { search: KG_STORE });
+        await antSelect(page, tid('move-reason'), '手工调整');
+        await antSelect(page, tid('move-reason-code'), '更正录入错误');
+        await tid('move-scan-sku').click();
+        await page.keyboard.type(KG_CODE);
+        await tid(`sku-option-${KG_CODE}`).click();
+        await tid(`move-scan-qty-${KG_CODE}`).fill('-1.25');
+        await tid('move-submit').click();
+        const kgResult = tid(`move-result-${KG_CODE}`);
+        await kgResult.waitFor({ state: 'visible' });
+        const kgAdjusted = { before: kgBefore.on_hand, delta: await kgResult.getAttribute('data-delta'), on_hand: await kgResult.getAttribute('data-on-hand') };
+
+        step = 'weighed: a damage beyond the stock is refused, nothing written';
+        await antSelect(page, tid('move-reason'), '报损');
+        await tid('move-scan-sku').click();
+        await page.keyboard.type(KG_CODE);
+        await tid(`sku-option-${KG_CODE}`).click();
+        await tid(`move-scan-qty-${KG_CODE}`).fill('999');
+        await tid('move-submit').click();
+        await tid('move-error').waitFor({ state: 'visible' });
+        const refused = { code: await tid('move-error').getAttribute('data-code'), text: squash(await tid('move-error').innerText()) };
+        const kgAfter = (await apiCall(page, 'GET', `/inventory/stock?store_id=${kgStoreId}&q=${KG_CODE}`)).body.items.find((i) => i.sku_code === KG_CODE);
+        Object.assign(kgAdjusted, { refused, after_refusal: kgAfter.on_hand });
+        await snap('12-weighed-refused');
+
         // ---- each side of a transfer, as the store managers of S001 and S002
         step = 'setup: store managers of S001 and S002, a transfer S001 → S002 of 1 (API)';
         const managers = {};
@@ -315,12 +357,6 @@ await runCli('inventory', () =>
           cancel: await tid('transfer-cancel').isVisible(),
           close: await tid('transfer-close').isVisible(),
         });
-        const switchTo = async (user) => {
-          await tid('user-menu').click();
-          await tid('user-menu-logout').click();
-          await tid('login-username').waitFor({ state: 'visible' });
-          await loginAs(page, user, MANAGER_NEW_PASSWORD);
-        };
 
         step = `as ${FROM}'s manager: the created transfer offers 发货, and ship it`;
         await switchTo(managers[FROM]);
@@ -357,6 +393,7 @@ await runCli('inventory', () =>
           stock: { from_in_transit: fromInTransit, to_in_transit: toInTransit, from_after: fromAfter, to_after: toAfter, to_counted: toCounted },
           stocktake: { url: stocktakeUrl, review, totals_text: totalsText },
           scanner_file: { rows: 4, counted: fileCounted },
+          weighed: kgAdjusted,
           sides: { source_created: sourceCreated, source_shipped: sourceShipped, dest_shipped: destShipped, dest_stock: managerStock },
           ledger_to: ledgerTo, ledger_to_query: Object.fromEntries(ledgerUrl.searchParams), ledger_from: ledgerFrom,
           not_found: notFound, console_errors: consoleErrors, shots,

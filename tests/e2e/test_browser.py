@@ -122,8 +122,9 @@ def test_inventory_receive_transfer_stocktake(runner: Runner, tmp_path: Path) ->
     """In the UI as the demo admin: receive goods at S001 (scanner +1 per scan), transfer part to
     S002 and ship, receive there, count less at a stocktake, give a reason, approve; the move
     result, the transfer, 库存总览 at both stores and 库存流水 show the same numbers, and so does
-    the API. A scanner's file imported into a stocktake counts the rows of one product summed; the
-    store managers of either store see only their side's transfer actions."""
+    the API. A scanner's file imported into a stocktake counts the rows of one product summed; a
+    kg product is adjusted by decimals and an impossible damage is refused; the store managers of
+    either store see only their side's transfer actions."""
     from typing import Any, cast
 
     import httpx
@@ -163,6 +164,13 @@ def test_inventory_receive_transfer_stocktake(runner: Runner, tmp_path: Path) ->
         ("transfer_out", str(-sent), str(left)), ("purchase_receipt", str(received), str(received))]
     assert "采购收货" in result["ledger_from"][1]["text"] and f"+{received}" in result["ledger_from"][1]["text"]
     assert result["scanner_file"] == {"rows": 4, "counted": "5"}  # three single scans + a row of 2
+    # kg: exact decimals both ways; a damage beyond the stock is refused and writes nothing
+    from decimal import Decimal
+
+    kg = result["weighed"]
+    assert kg["delta"] == "-1.250" and Decimal(kg["on_hand"]) == Decimal(kg["before"]) - Decimal("1.25")
+    assert kg["refused"]["code"] == "inventory.insufficient_stock" and f"现有 {kg['on_hand']}" in kg["refused"]["text"]
+    assert kg["after_refusal"] == kg["on_hand"]
     # Each store manager sees only their side's actions: the source ships (or cancels), the
     # destination receives (or closes); the destination's overview then counts the one received.
     sides = result["sides"]
@@ -171,7 +179,10 @@ def test_inventory_receive_transfer_stocktake(runner: Runner, tmp_path: Path) ->
     assert sides["source_shipped"] == no_actions
     assert sides["dest_shipped"] == {**no_actions, "receive": True, "close": True}
     shown(sides["dest_stock"], counted + 1, 0)
-    assert result["not_found"] == [] and result["console_errors"] == []
+    assert result["not_found"] == []
+    # the browser logs the refused damage (422) and nothing else
+    assert [e for e in result["console_errors"] if "status of 422" not in e] == []
+    assert len(result["console_errors"]) == 1
     # The API agrees with what the pages showed.
     login = httpx.post(f"{runner.url}/auth/login", json={"username": "admin", "password": "Retail@2026"})
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
