@@ -199,7 +199,8 @@ export default function StocktakeDetailPage() {
             提交盘点
           </Button>
         ),
-        review && (
+        // shown disabled to whoever works on the review while reasons are missing or a second person must approve
+        review && (s.can_approve || s.can_set_reasons) && (
           <Popconfirm key="approve" disabled={!s.can_approve} title="审核通过后，盘盈盘亏计入库存，不能撤回。" onConfirm={() => void act(() => approveStocktake(s.id, s.version), '审核通过，库存已更新')} okText="审核通过">
             <Button type="primary" size="large" loading={busy} disabled={!s.can_approve} data-testid="stocktake-approve">
               审核通过
