@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from ucm.errors import bad_request
@@ -34,8 +35,33 @@ def decode(cursor: str | None, arity: int) -> list[Any] | None:
     except ValueError:
         key = None
     if not isinstance(key, list) or len(key) != arity:
-        raise bad_request("common.cursor", "翻页参数无效，请从第一页重新查询")
+        raise _bad_cursor()
     return key
+
+
+def _bad_cursor() -> Exception:
+    return bad_request("common.cursor", "翻页参数无效，请从第一页重新查询")
+
+
+def decode_newest(cursor: str | None) -> tuple[datetime | None, str | None]:
+    """The (timestamp, id) key of a newest-first list's last row; a tampered one is a 400."""
+    after = decode(cursor, 2)
+    if after is None:
+        return None, None
+    try:
+        return datetime.fromisoformat(after[0]), str(after[1])
+    except (TypeError, ValueError):
+        raise _bad_cursor() from None
+
+
+def decode_int(cursor: str | None) -> int | None:
+    """The integer key (a ledger id) of the last row; a tampered one is a 400."""
+    after = decode(cursor, 1)
+    if after is None:
+        return None
+    if not isinstance(after[0], int) or isinstance(after[0], bool):
+        raise _bad_cursor()
+    return after[0]
 
 
 def page(rows: list[dict[str, Any]], limit: int, key: Sequence[str]) -> dict[str, Any]:

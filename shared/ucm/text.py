@@ -17,6 +17,11 @@ _NOT_KEY = re.compile(r"[^a-z0-9]+")
 _SPACE = re.compile(r"\s+")
 
 
+def contains_pattern(text: str) -> str:
+    """An ILIKE pattern matching ``text`` anywhere, the user's own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def to_half_width(text: str) -> str:
     return text.translate(_HALF_WIDTH)
 

@@ -15,37 +15,28 @@ from typing import Any
 
 import psycopg
 import pytest
-from ucm import bootstrap, context
+from ucm import context
 from ucm.db import Database, one_line
 from ucm.errors import Problem
 from ucm.fc.discovery import load_functions
 from ucm.inventory import moves, sql, stock
 from ucm.ports import Event
 
-from tests.conftest import container_for, system_conn
-from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq, world
+from tests.conftest import system_conn
+from tests.integration.identity_world import ROOT_PRINCIPAL, World
+from tests.integration.inventory_world import balance, category, inventory_world, make_sku, move, ok, set_policy
 
 
 @pytest.fixture(scope="module")
 def w(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    container_for(db, tmp_path_factory.mktemp("inventory"))
-    yield world(db, load_functions()["system-api"])
-    bootstrap.reset(None)
-
-
-def _sku(w: World, cat: str, **over: Any) -> str:
-    body = {"code": uniq("INV"), "name": "测试商品", "category_id": cat, "tax_rate": "13%", "status": "active",
-            "standard_price": "5.00", **over}
-    r = w.call("POST", "/catalog/sku", w.admin_user, body)
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    yield from inventory_world(db, tmp_path_factory, "inventory")
 
 
 @pytest.fixture(scope="module")
 def ref(w: World) -> dict[str, str]:
-    cat = w.call("POST", "/catalog/categories", w.admin_user, {"code": uniq("C"), "name": uniq("库存类目")}).json()
-    return {"cat": cat["id"], "sku": _sku(w, cat["id"]), "kg": _sku(w, cat["id"], is_weighed=True, unit="kg"),
-            "local_b": _sku(w, cat["id"], store_id=w.store_b)}
+    cat = category(w, "库存类目")
+    return {"cat": cat, "sku": make_sku(w, cat), "kg": make_sku(w, cat, is_weighed=True, unit="kg"),
+            "local_b": make_sku(w, cat, store_id=w.store_b)}
 
 
 @pytest.fixture(scope="module")
@@ -54,27 +45,11 @@ def manager_a(w: World) -> str:
 
 
 def new_sku(w: World, ref: dict[str, str]) -> str:
-    return _sku(w, ref["cat"])
-
-
-def move(w: World, who: str, store: str, reason: str, lines: list[tuple[str, Any]], key: str | None = None,
-         **extra: Any) -> Any:
-    body = {"store_id": store, "reason": reason, "lines": [{"sku_id": s, "quantity": q} for s, q in lines],
-            "idempotency_key": key or uuid.uuid4().hex, **extra}
-    return w.call("POST", "/inventory/move", who, body)
-
-
-def ok(w: World, who: str, store: str, reason: str, lines: list[tuple[str, Any]], **extra: Any) -> dict[str, Any]:
-    r = move(w, who, store, reason, lines, **extra)
-    assert r.status_code == 200, r.text
-    out: dict[str, Any] = r.json()
-    return out
+    return make_sku(w, ref["cat"])
 
 
 def on_hand(w: World, store: str, sku: str) -> Any:
-    r = w.call("GET", "/inventory/ats", w.admin_user, query={"store_id": store, "sku_id": sku})
-    assert r.status_code == 200, r.text
-    return r.json()["on_hand"]
+    return balance(w, store, sku)["on_hand"]
 
 
 def written(w: World, store: str) -> tuple[int, int, int, int]:
@@ -88,11 +63,6 @@ def written(w: World, store: str) -> tuple[int, int, int, int]:
             " (select count(*) from audit_log where action = 'inventory.move' and store_id = %(s)s) as a",
             {"s": store}).fetchone()
     return row["l"], row["m"], row["e"], row["a"]
-
-
-def set_policy(w: World, store: str, policy: str) -> None:
-    r = w.call("PUT", "/inventory/policy", w.admin_user, {"store_id": store, "negative_stock": policy})
-    assert r.status_code == 200, r.text
 
 
 # --- moves ---------------------------------------------------------------------------------------

@@ -21,22 +21,19 @@ from ucm.fc.discovery import load_functions
 from ucm.fc.testing import Client
 from ucm.inventory import alerts
 
-from tests.conftest import ROOT, container_for, system_conn
-from tests.integration.identity_world import World, uniq, world
-from tests.integration.test_inventory import _sku, ok, set_policy
+from tests.conftest import ROOT, system_conn
+from tests.integration.identity_world import World, uniq
+from tests.integration.inventory_world import category, inventory_world, make_sku, ok, set_policy
 
 
 @pytest.fixture(scope="module")
 def w(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    container_for(db, tmp_path_factory.mktemp("alerts"))
-    yield world(db, load_functions()["system-api"])
-    bootstrap.reset(None)
+    yield from inventory_world(db, tmp_path_factory, "alerts")
 
 
 @pytest.fixture(scope="module")
 def cat(w: World) -> str:
-    r = w.call("POST", "/catalog/categories", w.admin_user, {"code": uniq("C"), "name": uniq("预警类目")})
-    return str(r.json()["id"])
+    return category(w, "预警类目")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +58,7 @@ def evaluate(at: datetime | None = None) -> dict[str, int]:
 
 def test_negative_stock_is_flagged_in_the_moves_transaction_and_cleared(w: World, cat: str,
                                                                          manager_a: str) -> None:
-    sku = _sku(w, cat)
+    sku = make_sku(w, cat)
     ok(w, w.admin_user, w.store_a, "purchase_receipt", [(sku, 2)])
     ok(w, w.admin_user, w.store_a, "sale", [(sku, 5)])  # sales are never refused: on hand −3
     open_ = alerts_of(w, manager_a, w.store_a, sku, kind="negative")
@@ -74,7 +71,7 @@ def test_negative_stock_is_flagged_in_the_moves_transaction_and_cleared(w: World
 
     set_policy(w, w.store_a2, "allow")  # a store allowing negative stock: a damage takes it below
     try:
-        kg = _sku(w, cat, is_weighed=True, unit="kg")
+        kg = make_sku(w, cat, is_weighed=True, unit="kg")
         ok(w, w.admin_user, w.store_a2, "damage", [(kg, "1.5")])  # no balance row yet: inserted negative
         got = alerts_of(w, w.admin_user, w.store_a2, kg)
         assert [(a["kind"], a["status"], a["on_hand"]) for a in got] == [("negative", "open", "-1.500")]
@@ -83,7 +80,7 @@ def test_negative_stock_is_flagged_in_the_moves_transaction_and_cleared(w: World
 
 
 def test_a_refused_move_opens_no_alert(w: World, cat: str) -> None:
-    sku = _sku(w, cat)
+    sku = make_sku(w, cat)
     ok(w, w.admin_user, w.store_a, "purchase_receipt", [(sku, 1)])
     r = w.call("POST", "/inventory/move", w.admin_user, {"store_id": w.store_a, "reason": "damage",
                                                          "idempotency_key": uniq("k"),
@@ -93,7 +90,7 @@ def test_a_refused_move_opens_no_alert(w: World, cat: str) -> None:
 
 
 def test_thresholds_low_stock_evaluation_and_ack(w: World, cat: str, manager_a: str) -> None:
-    low, fine, by_default = _sku(w, cat), _sku(w, cat), _sku(w, cat)
+    low, fine, by_default = make_sku(w, cat), make_sku(w, cat), make_sku(w, cat)
     ok(w, w.admin_user, w.store_a, "purchase_receipt", [(low, 3), (fine, 50), (by_default, 4)])
     assert put_threshold(w, manager_a, {"store_id": w.store_a, "sku_id": low, "low_stock": 5}).status_code == 200
     assert put_threshold(w, manager_a, {"store_id": w.store_a, "sku_id": fine, "low_stock": "10"}).status_code == 200
@@ -138,7 +135,7 @@ def test_slow_movers_are_raised_and_resolved(w: World, cat: str) -> None:
     """Judged at a later moment: a SKU on hand for the store's N days without a sale is a slow
     mover; one sold within them is not; one sold out is resolved."""
     store = w.store_a2
-    idle, selling = _sku(w, cat), _sku(w, cat)
+    idle, selling = make_sku(w, cat), make_sku(w, cat)
     ok(w, w.admin_user, store, "purchase_receipt", [(idle, 5), (selling, 5)])
     time.sleep(0.05)
     ok(w, w.admin_user, store, "sale", [(selling, 1)])
@@ -164,7 +161,7 @@ def test_slow_movers_are_raised_and_resolved(w: World, cat: str) -> None:
 @pytest.mark.parametrize("case", ["negative", "not_a_number", "too_precise", "fractional", "unknown_sku", "days_on_sku",
                                   "days_out_of_range", "store_out_of_scope", "unknown_store"])
 def test_bad_thresholds_are_refused_and_nothing_is_written(w: World, cat: str, manager_a: str, case: str) -> None:
-    sku = _sku(w, cat)
+    sku = make_sku(w, cat)
     body: dict[str, Any] = {"store_id": w.store_a, "sku_id": sku, "low_stock": 3}
     expect = {"negative": (400, "inventory.threshold.invalid"), "not_a_number": (400, "inventory.threshold.invalid"),
               "too_precise": (400, "inventory.threshold.invalid"), "unknown_sku": (422, "inventory.sku.unknown"),
@@ -192,7 +189,7 @@ def test_bad_thresholds_are_refused_and_nothing_is_written(w: World, cat: str, m
 
 
 def test_another_stores_alerts_are_not_found(w: World, cat: str, manager_a: str) -> None:
-    sku = _sku(w, cat)
+    sku = make_sku(w, cat)
     ok(w, w.admin_user, w.store_b, "sale", [(sku, 1)])  # B goes negative: B's alert
     b_alert = alerts_of(w, w.admin_user, w.store_b, sku)[0]
     r = w.call("POST", f"/inventory/alerts/{b_alert['id']}/ack", manager_a)

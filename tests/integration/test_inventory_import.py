@@ -20,17 +20,14 @@ from ucm.fc.testing import Client
 from ucm.identity import org
 from ucm.inventory import stock
 
-from tests.conftest import container_for, system_conn
-from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq, world
-from tests.integration.test_inventory import _sku, ok
-from tests.integration.test_inventory_stocktakes import ean
+from tests.conftest import system_conn
+from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq
+from tests.integration.inventory_world import balance, ean, inventory_world, make_sku, ok
 
 
 @pytest.fixture(scope="module")
 def w(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    container_for(db, tmp_path_factory.mktemp("stock-import"))
-    yield world(db, load_functions()["system-api"])
-    bootstrap.reset(None)
+    yield from inventory_world(db, tmp_path_factory, "stock-import")
 
 
 @dataclass
@@ -90,7 +87,7 @@ def on_hand(w: World, store: str, sku: str) -> Any:
 
 def ats(w: World, store: str, sku: str) -> Any:
     """From the ATS cache when current."""
-    return w.call("GET", "/inventory/ats", w.admin_user, query={"store_id": store, "sku_id": sku}).json()["ats"]
+    return balance(w, store, sku)["ats"]
 
 
 def deliver_moves(w: World, job_id: str) -> None:
@@ -114,8 +111,8 @@ def written(w: World, store: str) -> tuple[int, int]:
 def test_opening_balances_preview_commit_recount_and_rollback(shop: Shop) -> None:
     w = shop.w
     barcode = ean()
-    a = _sku(w, shop.cat, barcodes=[{"code": barcode}])
-    b, kg = _sku(w, shop.cat), _sku(w, shop.cat, is_weighed=True, unit="kg")
+    a = make_sku(w, shop.cat, barcodes=[{"code": barcode}])
+    b, kg = make_sku(w, shop.cat), make_sku(w, shop.cat, is_weighed=True, unit="kg")
     job = upload(shop, [[shop.code, barcode, "24"], ["", code_of(w, b), "5"], [shop.code, code_of(w, kg), "1.25"]])
     assert job["status"] == "ready" and job["counts"]["update"] == 3, (job, w.call(
         "GET", f"/imports/{job['id']}/rows", shop.manager, query={"action": "error"}).text)
@@ -157,7 +154,7 @@ def test_opening_balances_preview_commit_recount_and_rollback(shop: Shop) -> Non
 
 def test_an_hq_import_moves_several_stores_at_once(shop: Shop) -> None:
     w = shop.w
-    sku = _sku(w, shop.cat)
+    sku = make_sku(w, shop.cat)
     a2 = w.call("GET", f"/system/stores/{w.store_a2}", w.admin_user).json()["code"]
     ok(w, w.admin_user, w.store_a2, "purchase_receipt", [(sku, 10)])
     job = upload(shop, [[shop.code, code_of(w, sku), "3"], [a2, code_of(w, sku), "7"]], store=None, who=w.admin_user)
@@ -170,8 +167,8 @@ def test_an_hq_import_moves_several_stores_at_once(shop: Shop) -> None:
 
 def test_every_bad_row_is_reported_and_nothing_is_written(shop: Shop) -> None:
     w = shop.w
-    sku, other = _sku(w, shop.cat), _sku(w, shop.cat)
-    local_b = _sku(w, shop.cat, store_id=w.store_b)
+    sku, other = make_sku(w, shop.cat), make_sku(w, shop.cat)
+    local_b = make_sku(w, shop.cat, store_id=w.store_b)
     b_code = w.call("GET", f"/system/stores/{w.store_b}", w.admin_user).json()["code"]
     rows = [
         ["NO-SUCH-STORE", code_of(w, sku), "1"],  # 2
@@ -209,8 +206,8 @@ def test_every_bad_row_is_reported_and_nothing_is_written(shop: Shop) -> None:
 
 def test_the_export_round_trips_and_the_overview_filters(shop: Shop) -> None:
     w = shop.w
-    juice, cola = _sku(w, shop.child, name="橙汁 1L"), _sku(w, shop.cat, name="可乐_330ml")
-    kg = _sku(w, shop.child, name="散装坚果", is_weighed=True, unit="kg")
+    juice, cola = make_sku(w, shop.child, name="橙汁 1L"), make_sku(w, shop.cat, name="可乐_330ml")
+    kg = make_sku(w, shop.child, name="散装坚果", is_weighed=True, unit="kg")
     ok(w, w.admin_user, shop.store, "purchase_receipt", [(juice, 3), (cola, 30), (kg, "2.5")])
     assert w.call("PUT", "/inventory/thresholds", shop.manager,
                   {"store_id": shop.store, "sku_id": juice, "low_stock": 5}).status_code == 200

@@ -24,18 +24,16 @@ from ucm.fc.discovery import load_functions
 from ucm.fc.testing import Client
 from ucm.inventory import moves, reservations, stock
 
-from tests.conftest import REDIS_URL, container_for, system_conn
-from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq, world
-from tests.integration.test_inventory import _sku, ok, set_policy
+from tests.conftest import REDIS_URL, system_conn
+from tests.integration.identity_world import ROOT_PRINCIPAL, World
+from tests.integration.inventory_world import balance, category, inventory_world, make_sku, ok, set_policy
 
 
 @pytest.fixture(scope="module")
 def w(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     prefix = f"ucmtest:{uuid.uuid4().hex[:8]}:"  # this module's own namespace in the shared Redis db
     cache = RedisCache(REDIS_URL, prefix=prefix)
-    container_for(db, tmp_path_factory.mktemp("reservations"), cache=cache)
-    yield world(db, load_functions()["system-api"])
-    bootstrap.reset(None)
+    yield from inventory_world(db, tmp_path_factory, "reservations", cache=cache)
     raw = redis.Redis.from_url(REDIS_URL)
     keys = list(raw.scan_iter(match=prefix + "*"))
     if keys:
@@ -46,8 +44,7 @@ def w(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]
 
 @pytest.fixture(scope="module")
 def cat(w: World) -> str:
-    r = w.call("POST", "/catalog/categories", w.admin_user, {"code": uniq("C"), "name": uniq("预留类目")})
-    return str(r.json()["id"])
+    return category(w, "预留类目")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +53,7 @@ def manager_a(w: World) -> str:
 
 
 def stocked(w: World, cat: str, qty: int, store: str | None = None, **over: Any) -> str:
-    sku = _sku(w, cat, **over)
+    sku = make_sku(w, cat, **over)
     ok(w, w.admin_user, store or w.store_a, "purchase_receipt", [(sku, qty)])
     return sku
 
@@ -66,13 +63,6 @@ def reserve(w: World, who: str, store: str, lines: list[tuple[str, Any]], key: s
     body = {"store_id": store, "lines": [{"sku_id": s, "quantity": q} for s, q in lines],
             "idempotency_key": key or uuid.uuid4().hex, **extra}
     return w.call("POST", "/inventory/reservations", who, body)
-
-
-def ats(w: World, store: str, sku: str) -> dict[str, Any]:
-    r = w.call("GET", "/inventory/ats", w.admin_user, query={"store_id": store, "sku_id": sku})
-    assert r.status_code == 200, r.text
-    out: dict[str, Any] = r.json()
-    return out
 
 
 def counts(w: World, store: str) -> tuple[int, int, int]:
@@ -94,7 +84,7 @@ def test_reserve_release_and_consume(w: World, cat: str, manager_a: str) -> None
     assert (items[a]["quantity"], items[a]["status"], items[a]["ats_after"], items[a]["ref"]) == (3, "active", 7,
                                                                                                    "ORD-1")
     assert items[b]["ats_after"] == 3
-    got = ats(w, w.store_a, a)
+    got = balance(w, w.store_a, a)
     assert (got["on_hand"], got["reserved"], got["ats"]) == (10, 3, 7)
 
     listed = w.call("GET", "/inventory/reservations", manager_a, query={"store_id": w.store_a, "ref": "ORD-1"})
@@ -102,14 +92,14 @@ def test_reserve_release_and_consume(w: World, cat: str, manager_a: str) -> None
 
     rel = w.call("POST", f"/inventory/reservations/{items[a]['id']}/release", manager_a)
     assert rel.status_code == 200 and rel.json()["status"] == "released" and rel.json()["ended_at"], rel.text
-    assert ats(w, w.store_a, a)["ats"] == 10
+    assert balance(w, w.store_a, a)["ats"] == 10
     again = w.call("POST", f"/inventory/reservations/{items[a]['id']}/release", manager_a)
     assert again.status_code == 409 and again.json()["code"] == "inventory.reservation.not_active", again.text
     assert w.call("POST", f"/inventory/reservations/{items[a]['id']}/consume", manager_a).status_code == 409
 
     con = w.call("POST", f"/inventory/reservations/{items[b]['id']}/consume", manager_a)
     assert con.status_code == 200 and con.json()["status"] == "consumed"
-    assert ats(w, w.store_a, b)["reserved"] == 0
+    assert balance(w, w.store_a, b)["reserved"] == 0
     only = w.call("GET", "/inventory/reservations", manager_a,
                   query={"store_id": w.store_a, "sku_id": b, "status": "consumed"}).json()["items"]
     assert [i["id"] for i in only] == [items[b]["id"]]
@@ -133,7 +123,7 @@ def test_over_reservation_is_refused_whole_unless_the_store_allows_negative(w: W
     assert r.status_code == 422 and r.json()["code"] == "inventory.insufficient_stock", r.text
     assert r.json()["errors"][0]["field"] == f"sku:{a}" and "可售 4" in r.json()["errors"][0]["message"]
     assert counts(w, w.store_a2) == before
-    never = _sku(w, cat)  # no balance row at all: ATS 0
+    never = make_sku(w, cat)  # no balance row at all: ATS 0
     assert reserve(w, w.admin_user, w.store_a2, [(never, 1)]).status_code == 422
     set_policy(w, w.store_a2, "allow")
     try:
@@ -154,7 +144,7 @@ def test_same_key_replays_and_applies_once(w: World, cat: str) -> None:
     assert [i["id"] for i in again.json()["items"]] == [i["id"] for i in first.json()["items"]]
     other = reserve(w, w.admin_user, w.store_a, [(sku, 5)], key=key, ref="ORD-2")
     assert other.status_code == 422 and other.json()["code"] == "common.idempotency_reused"
-    assert ats(w, w.store_a, sku)["reserved"] == 4
+    assert balance(w, w.store_a, sku)["reserved"] == 4
 
 
 def test_concurrent_reservations_never_exceed_ats(w: World, cat: str) -> None:
@@ -194,7 +184,7 @@ def test_concurrent_reservations_never_exceed_ats(w: World, cat: str) -> None:
     db.close()
     assert not errors, errors
     assert len(won) == 3 and all(len(set(ids)) == 1 for ids in won.values())
-    got = ats(w, w.store_a, sku)
+    got = balance(w, w.store_a, sku)
     assert got["reserved"] == 9 and got["ats"] == 1
     with system_conn(w.db) as conn:
         n = conn.execute("select count(*) as n from stock_reservation where sku_id = %s", (sku,)).fetchone()["n"]
@@ -206,7 +196,7 @@ def test_concurrent_reservations_never_exceed_ats(w: World, cat: str) -> None:
                                   "ttl_too_long", "no_key", "unknown_store", "store_out_of_scope", "duplicate"])
 def test_bad_input_is_refused_and_nothing_is_written(w: World, cat: str, manager_a: str, case: str) -> None:
     sku = stocked(w, cat, 10)
-    local_b = _sku(w, cat, store_id=w.store_b)
+    local_b = make_sku(w, cat, store_id=w.store_b)
     key = uuid.uuid4().hex
     expect = {"unknown_sku": (422, "inventory.sku.unknown"), "other_store_sku": (422, "inventory.sku.unknown"),
               "zero": (400, "inventory.quantity.zero"), "negative": (400, "inventory.quantity.sign"),
@@ -239,7 +229,7 @@ def test_another_stores_reservation_is_not_found(w: World, cat: str, manager_a: 
         assert x.status_code == 404 and x.json()["code"] == "inventory.reservation.not_found", x.text
     assert w.call("GET", "/inventory/reservations", manager_a, query={"store_id": w.store_b}).status_code == 404
     assert w.call("POST", "/inventory/reservations/no-such-id/release", w.admin_user).status_code == 404
-    assert ats(w, w.store_b, sku)["reserved"] == 2  # untouched
+    assert balance(w, w.store_b, sku)["reserved"] == 2  # untouched
 
 
 def test_the_timer_expires_reservations_and_gives_stock_back(w: World, cat: str) -> None:
@@ -248,10 +238,10 @@ def test_the_timer_expires_reservations_and_gives_stock_back(w: World, cat: str)
     long = reserve(w, w.admin_user, w.store_a, [(sku, 1)]).json()["items"][0]["id"]
     with system_conn(w.db) as conn:  # an hour passes for the first one
         conn.execute("update stock_reservation set expires_at = now() - interval '1 second' where id = %s", (short,))
-    assert ats(w, w.store_a, sku)["reserved"] == 5
+    assert balance(w, w.store_a, sku)["reserved"] == 5
     out = Client(load_functions()["inventory-api"]).events.timer("expire_reservations")
     assert out["status"] == 200 and out["results"][0]["expired"] >= 1
-    got = ats(w, w.store_a, sku)  # the cached 5 is stale: the sweep bumped the generation
+    got = balance(w, w.store_a, sku)  # the cached 5 is stale: the sweep bumped the generation
     assert (got["reserved"], got["ats"]) == (1, 9)
     items = {i["id"]: i["status"] for i in w.call("GET", "/inventory/reservations", w.admin_user,
                                                   query={"store_id": w.store_a, "sku_id": sku}).json()["items"]}
@@ -293,8 +283,8 @@ def test_a_reader_racing_a_move_never_caches_a_stale_ats(w: World, cat: str) -> 
         ok(w, w.admin_user, w.store_a, "sale", [(sku, 4)])  # commits, then bumps the generation
         stock.store_ats(cache, w.store_a, sku, gen, old)
         assert stock.cached_ats(cache, w.store_a, sku)[0] is None  # stored under an old generation
-    assert ats(w, w.store_a, sku)["on_hand"] == 6
-    assert ats(w, w.store_a, sku)["on_hand"] == 6  # and now served from the cache
+    assert balance(w, w.store_a, sku)["on_hand"] == 6
+    assert balance(w, w.store_a, sku)["on_hand"] == 6  # and now served from the cache
     with context.use(context.system("test")):
         assert stock.cached_ats(cache, w.store_a, sku)[0] == {**old, "on_hand": 6, "ats": 6}
 
@@ -305,12 +295,12 @@ def test_the_consumer_covers_a_lost_invalidation_through_the_broker(w: World, ca
     through a real Kafka broker to inventory-events, which makes it current. Redelivered, they
     are applied once."""
     sku = stocked(w, cat, 10)
-    assert ats(w, w.store_a, sku)["ats"] == 10  # cached
+    assert balance(w, w.store_a, sku)["ats"] == 10  # cached
     db = bootstrap.container().db
     with context.use(context.system("test-lost-bump")):
         moved = moves.apply_move(db, None, ROOT_PRINCIPAL, w.store_a, "sale", [(sku, 3)], uuid.uuid4().hex)
         made = reservations.reserve(db, None, w.store_a, [(sku, 2)], "ORD-K", None, uuid.uuid4().hex)
-    assert ats(w, w.store_a, sku)["ats"] == 10  # stale: nobody bumped
+    assert balance(w, w.store_a, sku)["ats"] == 10  # stale: nobody bumped
     with system_conn(w.db) as conn:
         rows = conn.execute(
             "select id, topic, aggregate_id, store_id, payload, trace_id, actor, occurred_at from outbox"
@@ -340,7 +330,7 @@ def test_the_consumer_covers_a_lost_invalidation_through_the_broker(w: World, ca
     fn = Client(load_functions()["inventory-events"])
     out = fn.events.kafka(delivered)
     assert (out["status"], out["applied"], out["duplicates"]) == (200, 2, 0), out
-    now = ats(w, w.store_a, sku)
+    now = balance(w, w.store_a, sku)
     assert (now["on_hand"], now["reserved"], now["ats"]) == (7, 2, 5)
     again = fn.events.kafka(delivered)  # Kafka redelivers: applied once
     assert (again["applied"], again["duplicates"]) == (0, 2)

@@ -25,20 +25,14 @@ from ucm.fc.testing import Client
 from ucm.identity import org
 from ucm.inventory import moves, stock, stocktakes
 
-from tests.conftest import container_for, system_conn
-from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq, world
+from tests.conftest import system_conn
+from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq
+from tests.integration.inventory_world import ean, inventory_world
 
 
 @pytest.fixture(scope="module")
 def w(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    container_for(db, tmp_path_factory.mktemp("stocktakes"))
-    yield world(db, load_functions()["system-api"])
-    bootstrap.reset(None)
-
-
-def ean() -> str:
-    body = "69" + "".join(random.choice("0123456789") for _ in range(10))
-    return body + gtin_check_digit(body)
+    yield from inventory_world(db, tmp_path_factory, "stocktakes")
 
 
 @dataclass

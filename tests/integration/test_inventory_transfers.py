@@ -12,36 +12,28 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ucm import bootstrap, context
+from ucm import context
 from ucm.db import Database
 from ucm.errors import Problem
-from ucm.fc.discovery import load_functions
 from ucm.inventory import stock, transfers
 
-from tests.conftest import container_for, system_conn
-from tests.integration.identity_world import ROOT_PRINCIPAL, World, uniq, world
+from tests.conftest import system_conn
+from tests.integration.identity_world import ROOT_PRINCIPAL, World
+from tests.integration.inventory_world import balance, category, inventory_world, make_sku, ok
 
 
 @pytest.fixture(scope="module")
 def w(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    container_for(db, tmp_path_factory.mktemp("transfers"))
-    yield world(db, load_functions()["system-api"])
-    bootstrap.reset(None)
+    yield from inventory_world(db, tmp_path_factory, "transfers")
 
 
 @pytest.fixture(scope="module")
 def cat(w: World) -> str:
-    r = w.call("POST", "/catalog/categories", w.admin_user, {"code": uniq("C"), "name": uniq("调拨类目")})
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return category(w, "调拨类目")
 
 
 def sku(w: World, cat: str, **over: Any) -> str:
-    body = {"code": uniq("TR"), "name": "调拨测试商品", "category_id": cat, "tax_rate": "13%", "status": "active",
-            "standard_price": "5.00", **over}
-    r = w.call("POST", "/catalog/sku", w.admin_user, body)
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return make_sku(w, cat, **{"name": "调拨测试商品", **over})
 
 
 @pytest.fixture(scope="module")
@@ -52,17 +44,7 @@ def mgr(w: World) -> dict[str, str]:
 
 
 def stock_in(w: World, store: str, lines: list[tuple[str, Any]]) -> None:
-    r = w.call("POST", "/inventory/move", w.admin_user, {
-        "store_id": store, "reason": "purchase_receipt", "idempotency_key": uuid.uuid4().hex,
-        "lines": [{"sku_id": s, "quantity": q} for s, q in lines]})
-    assert r.status_code == 200, r.text
-
-
-def balance(w: World, store: str, s: str) -> dict[str, Any]:
-    r = w.call("GET", "/inventory/ats", w.admin_user, query={"store_id": store, "sku_id": s})
-    assert r.status_code == 200, r.text
-    out: dict[str, Any] = r.json()
-    return out
+    ok(w, w.admin_user, store, "purchase_receipt", lines)
 
 
 def create(w: World, who: str, frm: str, to: str, lines: list[tuple[str, Any]], **extra: Any) -> Any:

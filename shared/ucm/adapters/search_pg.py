@@ -24,6 +24,7 @@ from typing_extensions import LiteralString
 from ucm.adapters import search_doc as sd
 from ucm.db import Database
 from ucm.ports import SearchHit
+from ucm.text import contains_pattern
 
 # One statement per chunk of documents: rows travel as one JSON array.
 _UPSERT: LiteralString = """
@@ -143,12 +144,6 @@ _TIERS = {
 }
 
 
-def _contains(text: str) -> str:
-    """An ILIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
@@ -244,17 +239,17 @@ class PgSearch:
             "kind": kind,
             "code": q.code,
             "text": q.text,
-            "contains": _contains(q.text),
-            "starts": _contains(q.text)[1:],
-            "word_starts": "% " + _contains(q.text)[1:],
+            "contains": contains_pattern(q.text),
+            "starts": contains_pattern(q.text)[1:],
+            "word_starts": "% " + contains_pattern(q.text)[1:],
             "multi": len(q.terms) > 1,
             # Two characters or fewer share at most one trigram with a title that does not
             # contain them: the fuzzy tier could only find what the contains tier found.
             # A number is a code or a size, never a misspelt title.
             "fuzzy": len(q.text) > 2 and not q.text.isdigit(),
-            "term_patterns": [_contains(t) for t in q.terms],
+            "term_patterns": [contains_pattern(t) for t in q.terms],
             "py": q.pinyin,
-            "py_contains": _contains(q.pinyin or ""),
+            "py_contains": contains_pattern(q.pinyin or ""),
             "stores": None if store_ids is None else list(store_ids),
             "limit": n,
             "overfetch": n + _OVERFETCH,

@@ -100,16 +100,12 @@ def list_alerts(db: Database, store_id: str, kind: str | None, status: str | Non
                 cursor: str | None) -> dict[str, Any]:
     _require_store(store_id)
     n = pagination.check_limit(limit)
-    after = pagination.decode(cursor, 2)
-    try:
-        after_at = datetime.fromisoformat(after[0]) if after else None
-    except (TypeError, ValueError):
-        raise bad_request("common.cursor", "翻页参数无效，请从第一页重新查询") from None
+    after_at, after_id = pagination.decode_newest(cursor)
     with db.transaction() as uow:
         if uow.one(alerts_sql.STORE_DEFAULTS, {"store": store_id}) is None:
             raise moves.not_visible_store()
         rows = uow.all(alerts_sql.ALERTS, {"store": store_id, "kind": kind, "status": status, "after_at": after_at,
-                                           "after_id": after[1] if after else None, "limit": n + 1})
+                                           "after_id": after_id, "limit": n + 1})
     page = pagination.page(rows, n, ("opened_at", "id"))
     items = []
     for r in page["items"]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -167,17 +166,13 @@ def list_reservations(db: Database, store_id: str, sku_id: str | None, status: s
                       limit: int | None, cursor: str | None) -> dict[str, Any]:
     _require_store(store_id)
     n = pagination.check_limit(limit)
-    after = pagination.decode(cursor, 2)
-    try:
-        after_at = datetime.fromisoformat(after[0]) if after else None
-    except (TypeError, ValueError):
-        raise bad_request("common.cursor", "翻页参数无效，请从第一页重新查询") from None
+    after_at, after_id = pagination.decode_newest(cursor)
     with db.transaction() as uow:
         if uow.one("select 1 from store where id = %s", (store_id,)) is None:
             raise moves.not_visible_store()
         rows = uow.all(reservations_sql.LIST, {
             "store": store_id, "sku": sku_id, "status": status, "ref": ref,
-            "after_at": after_at, "after_id": after[1] if after else None,
+            "after_at": after_at, "after_id": after_id,
             "limit": n + 1})
     page = pagination.page(rows, n, ("created_at", "id"))
     page["items"] = [_present(r) for r in page["items"]]

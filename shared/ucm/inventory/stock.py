@@ -18,6 +18,7 @@ from ucm.db import Database, UnitOfWork
 from ucm.errors import not_found
 from ucm.inventory import reservations_sql, sql, stock_sql, transfer_sql
 from ucm.ports import Cache
+from ucm.text import contains_pattern
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def _like(q: str | None) -> str | None:
     q = (q or "").strip()
     if not q:
         return None
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return contains_pattern(q)
 
 
 def _stock_rows(uow: UnitOfWork, store_id: str | None, sku_id: str | None, category_id: str | None, q: str | None,
@@ -175,10 +176,10 @@ def ledger(db: Database, store_id: str, sku_id: str | None, start: datetime | No
            reason: str | None, limit: int | None, cursor: str | None) -> dict[str, Any]:
     _require_store(store_id)
     n = pagination.check_limit(limit)
-    after = pagination.decode(cursor, 1)
+    before = pagination.decode_int(cursor)
     with db.transaction() as uow:
         rows = uow.all(sql.LEDGER, {"store": store_id, "sku": sku_id, "reason": reason, "from": start, "to": end,
-                                    "before": int(after[0]) if after else None, "limit": n + 1})
+                                    "before": before, "limit": n + 1})
     page = pagination.page(rows, n, ("id",))
     items = []
     for r in page["items"]:

@@ -36,6 +36,7 @@ from ucm.inventory import moves
 from ucm.inventory import stocktake_sql as sql
 from ucm.inventory.stock import invalidate_ats, qty_out
 from ucm.ports import Cache
+from ucm.text import contains_pattern
 from ucm.times import SHANGHAI, utcnow
 
 STATUSES = ("counting", "review", "approved", "cancelled")
@@ -246,10 +247,10 @@ def list_stocktakes(db: Database, store_id: str | None, status: str | None, limi
     if status is not None and status not in STATUSES:
         raise bad_request("inventory.stocktake.status_invalid", "状态只能是 counting、review、approved 或 cancelled")
     n = pagination.check_limit(limit)
-    after = pagination.decode(cursor, 2)
+    after_at, after_id = pagination.decode_newest(cursor)
     with db.transaction() as uow:
-        rows = uow.all(sql.LIST, {"store": store_id, "status": status, "after_at": after[0] if after else None,
-                                  "after_id": after[1] if after else None, "limit": n + 1})
+        rows = uow.all(sql.LIST, {"store": store_id, "status": status, "after_at": after_at,
+                                  "after_id": after_id, "limit": n + 1})
         page = pagination.page(rows, n, ("created_at", "id"))
         totals = _totals(uow, [r["id"] for r in page["items"]])
     page["items"] = [_base(r, totals.get(r["id"])) for r in page["items"]]
@@ -267,7 +268,7 @@ def lines(db: Database, stocktake_id: str, only: str | None, q: str | None, limi
     n = pagination.check_limit(limit)
     after = pagination.decode(cursor, 1)
     term = (q or "").strip()
-    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" if term else None
+    pattern = contains_pattern(term) if term else None
     with db.transaction() as uow:
         _head(uow, stocktake_id)
         rows = uow.all(sql.LINES, {"id": stocktake_id, "only": only, "q": pattern,

@@ -505,9 +505,9 @@ def list_transfers(db: Database, store_id: str | None, direction: str | None, st
     if status not in (None, *STATUSES):
         raise bad_request("inventory.transfer.status", "状态无效")
     n = pagination.check_limit(limit)
-    after = pagination.decode(cursor, 2)
+    after_at, after_id = pagination.decode_newest(cursor)
     with db.transaction() as uow:
         rows = uow.all(sql.LIST, {"store": store_id, "dir": direction, "status": status,
-                                  "after_at": after[0] if after else None, "after_id": after[1] if after else None,
+                                  "after_at": after_at, "after_id": after_id,
                                   "limit": n + 1})
     return pagination.page(rows, n, ("created_at", "id"))
