@@ -22,7 +22,7 @@ from ucm.embedded.tansu import TansuBroker
 from ucm.errors import Problem
 from ucm.fc.discovery import load_functions
 from ucm.fc.testing import Client
-from ucm.inventory import moves, reservations, stock
+from ucm.inventory import moves, reservations, stock, transfers
 
 from tests.conftest import REDIS_URL, system_conn
 from tests.integration.identity_world import ROOT_PRINCIPAL, World
@@ -334,3 +334,27 @@ def test_the_consumer_covers_a_lost_invalidation_through_the_broker(w: World, ca
     assert (now["on_hand"], now["reserved"], now["ats"]) == (7, 2, 5)
     again = fn.events.kafka(delivered)  # Kafka redelivers: applied once
     assert (again["applied"], again["duplicates"]) == (0, 2)
+
+
+def test_the_consumer_covers_a_lost_bump_of_in_transit(w: World, cat: str) -> None:
+    """Shipping and closing a transfer change the destination's in transit, which no stock.moved
+    tells: the stock.transfer event names those SKUs, and inventory-events makes their cached
+    ATS at the destination current when the shipper's own bump was lost."""
+    sku = stocked(w, cat, 10)
+    assert balance(w, w.store_b, sku)["ats"] == 0  # cached at the destination
+    db = bootstrap.container().db
+    with context.use(context.system("test-lost-bump")):
+        t = transfers.create(db, ROOT_PRINCIPAL, w.store_a, w.store_b, [transfers.Line(sku, 4)])
+        transfers.ship(db, None, ROOT_PRINCIPAL, t["id"], t["version"], None)  # no cache: no bump
+    assert balance(w, w.store_b, sku)["in_transit"] == 0  # stale
+    with system_conn(w.db) as conn:
+        rows = conn.execute(
+            "select id, topic, aggregate_id, store_id, payload, trace_id, actor, occurred_at from outbox"
+            " where topic = 'stock.transfer' and aggregate_id = %s order by occurred_at", (t["id"],)).fetchall()
+    events = [outbox._event(r) for r in rows]
+    assert [e.data["action"] for e in events] == ["create", "ship"]
+    assert events[1].data["in_transit_sku_ids"] == [sku]
+    out = Client(load_functions()["inventory-events"]).events.kafka(events)
+    assert (out["status"], out["applied"]) == (200, 2), out
+    now = balance(w, w.store_b, sku)
+    assert (now["on_hand"], now["in_transit"], now["ats"]) == (0, 4, 4)

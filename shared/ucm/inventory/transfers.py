@@ -150,14 +150,18 @@ def _unknown_line(i: int) -> Problem:
 
 
 def _record(uow: UnitOfWork, action: str, t: dict[str, Any], status: str, store_id: str,
-            after: dict[str, Any]) -> None:
-    """The action's audit row and its ``stock.transfer`` event (store: the acting side)."""
+            after: dict[str, Any], in_transit: Sequence[str] = ()) -> None:
+    """The action's audit row and its ``stock.transfer`` event (store: the acting side).
+    ``in_transit``: the SKUs whose in transit at the destination changed, named in the event so
+    that its consumer can make their cached ATS stale (no ``stock.moved`` tells it on ship and
+    close: in transit is not on hand)."""
     before = {"status": t["status"], "version": t["version"]} if t["status"] else None
     uow.audit(f"inventory.transfer.{action}", "stock_transfer", t["id"], store_id=store_id, before=before,
               after={"status": status, **after})
     uow.emit(topics.STOCK_TRANSFER, t["id"], {"transfer_id": t["id"], "code": t["code"], "status": status,
                                               "action": action, "from_store_id": t["from_store_id"],
-                                              "to_store_id": t["to_store_id"]}, store_id=store_id)
+                                              "to_store_id": t["to_store_id"],
+                                              "in_transit_sku_ids": sorted(in_transit)}, store_id=store_id)
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -263,7 +267,7 @@ def ship(db: Database, cache: Cache | None, who: Principal, transfer_id: str, ve
             _post(uow, t["from_store_id"], "transfer_out", out, f"transfer:{transfer_id}:ship", t)
             _put_in_transit(uow, t, version, len(ordered))
         _record(uow, "ship", t, "shipped", t["from_store_id"],
-                {"lines": [{"sku_id": s, "qty": str(q)} for s, q in ordered]})
+                {"lines": [{"sku_id": s, "qty": str(q)} for s, q in ordered]}, [s for s, _ in ordered])
         result = _detail(uow, who, transfer_id)
     skus = [s for s, _ in ordered]
     invalidate_ats(cache, t["from_store_id"], skus)
@@ -349,7 +353,7 @@ def receive(db: Database, cache: Cache | None, who: Principal, transfer_id: str,
         complete = all(r["qty_received"] + got.get(s, ZERO) >= r["qty_shipped"] for s, r in have.items())
         status = "received" if complete else "partially_received"
         uow.execute(sql.SET_STATUS, {"id": transfer_id, "status": status})
-        _record(uow, "receive", t, status, t["to_store_id"], {"receipt_id": receipt_id, "lines": recorded})
+        _record(uow, "receive", t, status, t["to_store_id"], {"receipt_id": receipt_id, "lines": recorded}, list(less))
         result = _detail(uow, who, transfer_id)
     invalidate_ats(cache, t["to_store_id"], [s for s, _ in ordered])
     return result
@@ -427,7 +431,8 @@ def close(db: Database, cache: Cache | None, who: Principal, transfer_id: str, v
         uow.execute(sql.LESS_IN_TRANSIT, {"store": t["to_store_id"], "skus": skus, "qtys": [lost[s][0] for s in skus]})
         uow.execute(sql.CLOSE, {"id": transfer_id, "actor": context.current().actor})
         _record(uow, "close", t, "closed", t["to_store_id"],
-                {"lost": [{"sku_id": s, "qty": str(lost[s][0]), "discrepancy_reason": lost[s][1]} for s in skus]})
+                {"lost": [{"sku_id": s, "qty": str(lost[s][0]), "discrepancy_reason": lost[s][1]} for s in skus]},
+                skus)
         result = _detail(uow, who, transfer_id)
     invalidate_ats(cache, t["to_store_id"], skus)
     return result
