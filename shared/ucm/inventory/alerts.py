@@ -15,7 +15,7 @@ from typing import Any
 from ucm import context, pagination
 from ucm.db import Database
 from ucm.errors import FieldError, bad_request, conflict, not_found
-from ucm.inventory import alerts_sql, moves, sql
+from ucm.inventory import alerts_sql, moves
 from ucm.inventory.stock import _require_store, qty_out
 
 KINDS = ("low_stock", "slow_mover", "negative")
@@ -62,8 +62,7 @@ def set_threshold(db: Database, store_id: str, sku_id: str | None, low_stock: An
                                    "low_stock": _decimal_out(row["low_stock_default"], None),
                                    "slow_mover_days": row["slow_mover_days"]}
         else:
-            weighed = moves._check_refs(uow.all(sql.MOVE_REFS, {"store": store_id, "skus": [sku_id]}),
-                                        [(sku_id, Decimal(1))])[sku_id]
+            weighed = moves.check_skus(uow, store_id, [(sku_id, Decimal(1))])[sku_id]
             if low is not None and not weighed and low != low.to_integral_value():
                 raise bad_request("inventory.quantity.fractional", "非称重商品的预警数量必须是整数",
                                   errors=[FieldError("low_stock", "inventory.quantity.fractional", "须为整数")])

@@ -232,7 +232,11 @@ class KeyTaken(Exception):
         self.digest = digest
 
 
-def _check_refs(refs: list[dict[str, Any]], ordered: Sequence[tuple[str, Decimal]]) -> dict[str, bool]:
+def check_skus(uow: UnitOfWork, store_id: str, ordered: Sequence[tuple[str, Decimal]]) -> dict[str, bool]:
+    """The checks a move makes in its statement, for the flows that write other rows (reservations,
+    thresholds): the store is visible, every SKU may be stocked there, counted units are whole.
+    Returns whether each SKU is weighed."""
+    refs = uow.all(sql.MOVE_REFS, {"store": store_id, "skus": [s for s, _ in ordered]})
     if not refs:
         raise not_visible_store()
     skus = [s for s, _ in ordered]

@@ -18,7 +18,7 @@ from typing import Any
 from ucm import context, pagination, topics
 from ucm.db import Database, UnitOfWork
 from ucm.errors import FieldError, Problem, bad_request, conflict, not_found
-from ucm.inventory import moves, reservations_sql, sql
+from ucm.inventory import moves, reservations_sql
 from ucm.inventory.stock import _require_store, invalidate_ats, qty_out
 from ucm.ports import Cache
 
@@ -102,7 +102,7 @@ def _reserve(uow: UnitOfWork, store_id: str, ordered: list[tuple[str, Decimal]],
     if uow.one(reservations_sql.BY_KEY, {"store": store_id, "key": key}) is not None:
         return None
     skus = [s for s, _ in ordered]
-    weighed = moves._check_refs(uow.all(sql.MOVE_REFS, {"store": store_id, "skus": skus}), ordered)
+    weighed = moves.check_skus(uow, store_id, ordered)
     made = uow.all(reservations_sql.RESERVE, {
         "store": store_id, "skus": skus, "qtys": [q for _, q in ordered], "ref": ref, "ttl": ttl, "key": key,
         "request": digest, "actor": context.current().actor})

@@ -121,17 +121,6 @@ from sku s left join stock_balance b on b.store_id = %(store)s and b.sku_id = s.
 where s.id = %(sku)s and (s.store_id is null or s.store_id = %(store)s)
 """
 
-BALANCES: LiteralString = """
-select b.store_id, b.sku_id, s.code as sku_code, s.name as sku_name, s.unit, s.is_weighed,
-       b.on_hand, b.reserved, b.in_transit, b.updated_at
-from stock_balance b join sku s on s.id = b.sku_id
-where (%(store)s::text is null or b.store_id = %(store)s)
-  and (%(sku)s::text is null or b.sku_id = %(sku)s)
-  and (%(after_store)s::text is null or (b.store_id, b.sku_id) > (%(after_store)s, %(after_sku)s))
-order by b.store_id, b.sku_id
-limit %(limit)s
-"""
-
 LEDGER: LiteralString = """
 select l.id, l.store_id, l.sku_id, s.code as sku_code, s.name as sku_name, s.is_weighed, l.qty_delta,
        l.on_hand_after, l.reason, l.reason_code, l.note, l.move_id, m.ref, l.actor, l.occurred_at
