@@ -10,8 +10,8 @@ from ucm.fc.app import FunctionApp
 from ucm.inventory import stock
 from ucm.ports import Event
 
-app = FunctionApp("inventory-events", description="库存事件：按 stock.moved / stock.reserved / stock.transfer 让缓存的可售数量失效",
-                  timeout_s=60)
+app = FunctionApp("inventory-events", timeout_s=60,
+                  description="库存事件：按 stock.moved / stock.reserved / stock.transfer 让缓存的可售数量失效")
 
 
 @app.on_kafka_batch(topics.STOCK_MOVED, topics.STOCK_RESERVED, topics.STOCK_TRANSFER, batch_size=500,
