@@ -48,6 +48,7 @@ const MODULE_ELEMENTS: Record<string, ReactNode> = {
   '/inventory/transfers': <TransfersPage />,
   '/inventory/stocktakes': <StocktakesPage />,
   '/inventory/alerts': <AlertsPage />,
+  '/inventory/imports': <ImportsPage kind="stock" />,
 };
 const DETAIL_ROUTES: { path: string; permission: string; element: ReactNode }[] = [
   { path: '/catalog/sku/:id', permission: 'catalog.sku.read', element: <SkuDetailPage /> },
@@ -55,6 +56,8 @@ const DETAIL_ROUTES: { path: string; permission: string; element: ReactNode }[] 
   { path: '/imports/:id', permission: 'catalog.sku.write', element: <ImportWizardPage /> },
   { path: '/inventory/transfers/:id', permission: 'inventory.read', element: <TransferDetailPage /> },
   { path: '/inventory/stocktakes/:id', permission: 'inventory.read', element: <StocktakeDetailPage /> },
+  { path: '/inventory/imports/new', permission: 'inventory.move', element: <ImportWizardPage kind="stock" /> },
+  { path: '/inventory/imports/:id', permission: 'inventory.move', element: <ImportWizardPage kind="stock" /> },
 ];
 
 const SYSTEM_ELEMENTS: Record<string, ReactNode> = {

@@ -55,6 +55,7 @@ export const INVENTORY_PAGES: SubRoute[] = [
   { path: '/inventory/move', name: '出入库', permission: 'inventory.move' },
   { path: '/inventory/transfers', name: '调拨', permission: 'inventory.read' },
   { path: '/inventory/stocktakes', name: '盘点', permission: 'inventory.read' },
+  { path: '/inventory/imports', name: '库存导入', permission: 'inventory.move' },
   { path: '/inventory/alerts', name: '预警', permission: 'inventory.read' },
 ];
 

@@ -76,7 +76,10 @@ export interface SavedMapping {
 
 const enc = encodeURIComponent;
 
-export const createImport = (body: { kind: 'sku'; filename: string; content_type: string; store_id: string | null; mapping_id?: string | null }) =>
+/** Kinds the import wizard handles (stocktake_count has its own dialog on the stocktake page). */
+export type ImportKind = 'sku' | 'stock';
+
+export const createImport = (body: { kind: ImportKind; filename: string; content_type: string; store_id: string | null; mapping_id?: string | null }) =>
   apiFetch<{ job: ImportJob; upload: UploadTicket }>('/imports', { method: 'POST', json: body });
 export const listImports = (query: Query, signal?: AbortSignal) => apiFetch<Page<ImportJob>>('/imports', { query, signal }).then(toPage);
 export const getImport = (id: string, signal?: AbortSignal) => apiFetch<ImportJob>(`/imports/${enc(id)}`, { signal, cache: 'no-store' });
@@ -90,8 +93,8 @@ export const commitImport = (id: string, version: number) =>
   apiFetch<ImportJob>(`/imports/${enc(id)}/commit`, { method: 'POST', json: { version } });
 export const rollbackImport = (id: string) => apiFetch<ImportJob>(`/imports/${enc(id)}/rollback`, { method: 'POST', json: {} });
 export const cancelImport = (id: string) => apiFetch<ImportJob>(`/imports/${enc(id)}/cancel`, { method: 'POST', json: {} });
-export const downloadTemplate = (format: 'csv' | 'xlsx') =>
-  apiDownload('/imports/template', `sku-import-template.${format}`, { query: { kind: 'sku', format } });
+export const downloadTemplate = (format: 'csv' | 'xlsx', kind: ImportKind = 'sku') =>
+  apiDownload('/imports/template', `${kind}-import-template.${format}`, { query: { kind, format } });
 export const listMappings = (kind = 'sku') =>
   apiFetch<SavedMapping[] | Page<SavedMapping>>('/imports/mappings', { query: { kind } }).then((b) => toPage(b).items);
 export const deleteMapping = (id: string) => apiFetch<void>(`/imports/mappings/${enc(id)}`, { method: 'DELETE' });

@@ -44,6 +44,7 @@ import {
   putMapping,
   rollbackImport,
   type ImportJob,
+  type ImportKind,
   type ImportRow,
   type RowAction,
   type SavedMapping,
@@ -56,6 +57,8 @@ import { useStoreOptions } from '../../hooks/useRefData';
 import { formatDateTime, formatMoney } from '../../utils/format';
 import { HQ, SKU_STATUS, taxLabel } from '../catalog/labels';
 import { TemplateButton } from './ImportsPage';
+import { KINDS, splitStockKey } from './kinds';
+import { fmtQty, isNegative, isZero, subQty } from '../inventory/labels';
 
 const STEP_TITLES = ['上传文件', '字段映射', '校验与预览', '提交'];
 
@@ -121,11 +124,11 @@ function JobProgress({ job, title }: { job: ImportJob; title: string }) {
 // ---------------------------------------------------------------------------------------------
 // Step 1: upload
 
-function UploadStep({ onCreated }: { onCreated: (job: ImportJob) => void }) {
+function UploadStep({ kind, onCreated }: { kind: ImportKind; onCreated: (job: ImportJob) => void }) {
   const { allStores, currentStoreId } = useAuth();
   const { message } = App.useApp();
   const { stores } = useStoreOptions();
-  const mappings = useAsync<SavedMapping[]>(() => listMappings('sku'), []);
+  const mappings = useAsync<SavedMapping[]>(() => listMappings(kind), [kind]);
   const [file, setFile] = useState<File | null>(null);
   const [scope, setScope] = useState<string | undefined>(allStores ? HQ : currentStoreId ?? undefined);
   const [mappingId, setMappingId] = useState<string | undefined>();
@@ -142,7 +145,7 @@ function UploadStep({ onCreated }: { onCreated: (job: ImportJob) => void }) {
     setUploading(0);
     try {
       const { job, upload } = await createImport({
-        kind: 'sku',
+        kind,
         filename: file.name,
         content_type: importContentType(file.name),
         store_id: scope && scope !== HQ ? scope : null,
@@ -162,14 +165,35 @@ function UploadStep({ onCreated }: { onCreated: (job: ImportJob) => void }) {
     <Card data-testid="import-upload">
       {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} data-testid="import-upload-error" />}
       <Form layout="vertical" style={{ maxWidth: 640 }}>
-        <Form.Item label="导入范围" required extra={allStores ? '总部：所有门店可售的商品；门店：仅该门店的门店商品' : '您只能导入所辖门店的门店商品'}>
-          <Select
-            value={scope}
-            onChange={setScope}
-            data-testid="import-scope"
-            options={[...(allStores ? [{ value: HQ, label: '总部商品' }] : []), ...stores.map((s) => ({ value: s.id, label: `${s.code} ${s.name}（门店商品）` }))]}
-          />
-        </Form.Item>
+        {kind === 'stock' ? (
+          <Form.Item
+            label="门店"
+            required
+            extra={
+              allStores
+                ? '选“多个门店”时，每行按「门店编码」列记到对应门店；选某个门店时，门店编码可不填（填了必须是该门店）'
+                : '只能导入所辖门店的库存；门店编码列可不填'
+            }
+          >
+            <Select
+              value={scope}
+              onChange={setScope}
+              showSearch
+              optionFilterProp="label"
+              data-testid="import-scope"
+              options={[...(allStores ? [{ value: HQ, label: '多个门店（按文件中的门店编码）' }] : []), ...stores.map((s) => ({ value: s.id, label: `${s.code} ${s.name}` }))]}
+            />
+          </Form.Item>
+        ) : (
+          <Form.Item label="导入范围" required extra={allStores ? '总部：所有门店可售的商品；门店：仅该门店的门店商品' : '您只能导入所辖门店的门店商品'}>
+            <Select
+              value={scope}
+              onChange={setScope}
+              data-testid="import-scope"
+              options={[...(allStores ? [{ value: HQ, label: '总部商品' }] : []), ...stores.map((s) => ({ value: s.id, label: `${s.code} ${s.name}（门店商品）` }))]}
+            />
+          </Form.Item>
+        )}
         <Form.Item label="使用已保存的映射" extra="表头与标准模板不同时可选；不选则按表头自动识别">
           <Select
             allowClear
@@ -220,7 +244,11 @@ function UploadStep({ onCreated }: { onCreated: (job: ImportJob) => void }) {
               <InboxOutlined />
             </p>
             <p className="ant-upload-text">点击或拖拽 CSV / Excel 文件到这里</p>
-            <p className="ant-upload-hint">第一行为表头；条码多个用 ; 分隔；类目填编码或路径（如 饮料/碳酸饮料）</p>
+            <p className="ant-upload-hint">
+              {kind === 'stock'
+                ? '第一行为表头：门店编码、商品编码（或条码）、库存数量；库存总览导出的文件改好数量即可导入。提交时按清点数量与当时现有库存的差额过账'
+                : '第一行为表头；条码多个用 ; 分隔；类目填编码或路径（如 饮料/碳酸饮料）'}
+            </p>
           </Upload.Dragger>
         </Form.Item>
         {uploading !== null && <Progress percent={uploading} size="small" style={{ marginBottom: 16 }} />}
@@ -228,7 +256,7 @@ function UploadStep({ onCreated }: { onCreated: (job: ImportJob) => void }) {
           <Button type="primary" disabled={!file || !scope} loading={uploading !== null} onClick={() => void start()} data-testid="import-start">
             上传并解析
           </Button>
-          <TemplateButton />
+          <TemplateButton kind={kind} />
         </Space>
       </Form>
     </Card>
@@ -430,13 +458,86 @@ function PreviewRows({ job, action, labels }: { job: ImportJob; action: RowActio
   );
 }
 
-function ResultsStep({ job, onJob, onMapping }: { job: ImportJob; onJob: (j: ImportJob) => void; onMapping: () => void }) {
+/** Stock kind: one row per store × SKU with on hand now → counted and the difference to post. */
+function StockPreviewRows({ job, action }: { job: ImportJob; action: RowAction }) {
+  const [limit, setLimit] = useState(50);
+  const list = useRows(job.id, action, limit);
+  const counted = (r: ImportRow) => (r.data && r.data.quantity !== undefined ? String(r.data.quantity) : null);
+  const pair = (r: ImportRow): [string | null, string | null] => {
+    const d = r.diff?.on_hand;
+    return d ? [show(d[0]), show(d[1])] : [counted(r), counted(r)];
+  };
+  return (
+    <>
+      {list.error && <Alert type="error" showIcon message={list.error} style={{ marginBottom: 12 }} />}
+      <Table<ImportRow>
+        size="small"
+        rowKey="row_no"
+        loading={list.loading}
+        dataSource={list.items}
+        pagination={false}
+        data-testid={`import-rows-${action}`}
+        onRow={(r) => {
+          const [now, next] = pair(r);
+          return { 'data-testid': `import-row-${action}`, 'data-key': r.key ?? '', 'data-now': now ?? '', 'data-counted': next ?? '' } as object;
+        }}
+        columns={[
+          { title: '行号', dataIndex: 'row_no', width: 70 },
+          { title: '门店', key: 'store', width: 100, render: (_: unknown, r: ImportRow) => splitStockKey(r.key).store || '—' },
+          {
+            title: '商品编码 / 条码',
+            key: 'sku',
+            width: 180,
+            render: (_: unknown, r: ImportRow) => <Typography.Text strong>{splitStockKey(r.key).sku || '—'}</Typography.Text>,
+          },
+          {
+            title: '现有库存 → 清点数量',
+            key: 'diff',
+            render: (_: unknown, r: ImportRow) => {
+              const [now, next] = pair(r);
+              if (action !== 'update') return <Typography.Text data-testid="import-diff">{fmtQty(next)}（与现有相同）</Typography.Text>;
+              return (
+                <span data-testid="import-diff">
+                  <Typography.Text style={{ background: '#fff1f0', padding: '0 4px' }}>{fmtQty(now)}</Typography.Text>
+                  {' → '}
+                  <Typography.Text strong style={{ background: '#f6ffed', padding: '0 4px' }}>
+                    {fmtQty(next)}
+                  </Typography.Text>
+                </span>
+              );
+            },
+          },
+          {
+            title: '将过账差异',
+            key: 'delta',
+            width: 120,
+            align: 'right' as const,
+            render: (_: unknown, r: ImportRow) => {
+              const [now, next] = pair(r);
+              const d = now !== null && next !== null ? subQty(next, now) : null;
+              if (d === null || isZero(d)) return <Typography.Text type="secondary">0</Typography.Text>;
+              return (
+                <Typography.Text type={isNegative(d) ? 'danger' : 'success'} strong>
+                  {isNegative(d) ? d : `+${d}`}
+                </Typography.Text>
+              );
+            },
+          },
+        ]}
+        footer={() => <CursorPager {...pagerProps(list, limit, setLimit)} />}
+      />
+    </>
+  );
+}
+
+function ResultsStep({ kind, job, onJob, onMapping }: { kind: ImportKind; job: ImportJob; onJob: (j: ImportJob) => void; onMapping: () => void }) {
   const { message } = App.useApp();
   const navigate = useNavigate();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const counts = job.counts ?? { create: 0, update: 0, unchanged: 0, error: 0 };
   const labels = useMemo(() => Object.fromEntries((job.fields ?? []).map((f) => [f.field, f.label])), [job.fields]);
+  const span = kind === 'stock' ? 8 : 6;
 
   const act = async (fn: () => Promise<ImportJob>, ok: string) => {
     setBusy(true);
@@ -488,7 +589,7 @@ function ResultsStep({ job, onJob, onMapping }: { job: ImportJob; onJob: (j: Imp
             </Button>
           </Dropdown>
           <Button onClick={onMapping}>调整映射</Button>
-          <Button type="primary" onClick={() => navigate('/imports/new')} data-testid="import-reupload">
+          <Button type="primary" onClick={() => navigate(`${KINDS[kind].base}/new`)} data-testid="import-reupload">
             修正后重新上传
           </Button>
           {cancelBtn}
@@ -501,39 +602,63 @@ function ResultsStep({ job, onJob, onMapping }: { job: ImportJob; onJob: (j: Imp
   return (
     <Card data-testid="import-preview">
       {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
+      {kind === 'stock' && (
+        <Alert
+          type="info"
+          showIcon
+          style={{ marginBottom: 16 }}
+          message="提交时以清点数量为准"
+          description="差异按提交那一刻的现有库存重新计算，并记为一笔库存调整（无任何库存记录的门店记为期初）；之后可在库存流水中查到。"
+        />
+      )}
       <Row gutter={16} style={{ marginBottom: 16 }}>
-        <Col span={6}>
+        <Col span={span} style={kind === 'stock' ? { display: 'none' } : undefined}>
           <Card size="small" data-testid="import-count-create" data-count={counts.create}>
             <Statistic title="新增" value={counts.create} valueStyle={{ color: '#389e0d' }} />
           </Card>
         </Col>
-        <Col span={6}>
+        <Col span={span}>
           <Card size="small" data-testid="import-count-update" data-count={counts.update}>
-            <Statistic title="更新" value={counts.update} valueStyle={{ color: '#1677ff' }} />
+            <Statistic title={kind === 'stock' ? '有差异' : '更新'} value={counts.update} valueStyle={{ color: '#1677ff' }} />
           </Card>
         </Col>
-        <Col span={6}>
+        <Col span={span}>
           <Card size="small" data-testid="import-count-unchanged" data-count={counts.unchanged}>
-            <Statistic title="不变" value={counts.unchanged} />
+            <Statistic title={kind === 'stock' ? '无差异' : '不变'} value={counts.unchanged} />
           </Card>
         </Col>
-        <Col span={6}>
+        <Col span={span}>
           <Card size="small">
             <Statistic title="总行数" value={job.total_rows ?? counts.create + counts.update + counts.unchanged} />
           </Card>
         </Col>
       </Row>
       <Tabs
-        items={(['create', 'update', 'unchanged'] as RowAction[]).map((a) => ({
+        items={((kind === 'stock' ? ['update', 'unchanged'] : ['create', 'update', 'unchanged']) as RowAction[]).map((a) => ({
           key: a,
-          label: <span data-testid={`import-tab-${a}`}>{{ create: '新增', update: '更新', unchanged: '不变', error: '错误' }[a]} ({counts[a]})</span>,
-          children: counts[a] > 0 ? <PreviewRows job={job} action={a} labels={labels} /> : <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="无" />,
+          label: (
+            <span data-testid={`import-tab-${a}`}>
+              {(kind === 'stock' ? { create: '新增', update: '有差异', unchanged: '无差异', error: '错误' } : { create: '新增', update: '更新', unchanged: '不变', error: '错误' })[a]} ({counts[a]})
+            </span>
+          ),
+          children:
+            counts[a] === 0 ? (
+              <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="无" />
+            ) : kind === 'stock' ? (
+              <StockPreviewRows job={job} action={a} />
+            ) : (
+              <PreviewRows job={job} action={a} labels={labels} />
+            ),
         }))}
       />
       <Space style={{ marginTop: 16 }}>
         <Popconfirm
           title="提交导入？"
-          description={`将新增 ${counts.create} 个、更新 ${counts.update} 个商品，全部成功或全部不写入。`}
+          description={
+            kind === 'stock'
+              ? `将为 ${counts.update} 个门店商品过账库存差异，全部成功或全部不写入。`
+              : `将新增 ${counts.create} 个、更新 ${counts.update} 个商品，全部成功或全部不写入。`
+          }
           okText="提交"
           onConfirm={() => void act(() => commitImport(job.id, job.version), '已开始提交')}
         >
@@ -553,7 +678,8 @@ function ResultsStep({ job, onJob, onMapping }: { job: ImportJob; onJob: (j: Imp
 // ---------------------------------------------------------------------------------------------
 // Step 4: done
 
-function DoneStep({ job, onJob }: { job: ImportJob; onJob: (j: ImportJob) => void }) {
+function DoneStep({ kind, job, onJob }: { kind: ImportKind; job: ImportJob; onJob: (j: ImportJob) => void }) {
+  const result = KINDS[kind].resultLink(job.store_id);
   const { message } = App.useApp();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -575,7 +701,7 @@ function DoneStep({ job, onJob }: { job: ImportJob; onJob: (j: ImportJob) => voi
   if (job.status === 'rolled_back') {
     return (
       <Card data-testid="import-rolled-back">
-        <Result status="info" title="已回滚" subTitle={`本次导入的修改已全部撤销（${formatDateTime(job.rolled_back_at)}）`} extra={<Link to="/catalog/sku">查看商品列表</Link>} />
+        <Result status="info" title="已回滚" subTitle={`本次导入的修改已全部撤销（${formatDateTime(job.rolled_back_at)}）`} extra={<Link to={result.to}>{result.label}</Link>} />
       </Card>
     );
   }
@@ -584,17 +710,25 @@ function DoneStep({ job, onJob }: { job: ImportJob; onJob: (j: ImportJob) => voi
     <Result
       status="success"
       title="导入完成"
-      subTitle={`新增 ${counts.create} 个，更新 ${counts.update} 个，不变 ${counts.unchanged} 个 · ${formatDateTime(job.committed_at)}`}
+      subTitle={
+        kind === 'stock'
+          ? `已按清点数量调整 ${counts.update} 个门店商品的库存，${counts.unchanged} 个无差异 · ${formatDateTime(job.committed_at)}`
+          : `新增 ${counts.create} 个，更新 ${counts.update} 个，不变 ${counts.unchanged} 个 · ${formatDateTime(job.committed_at)}`
+      }
       extra={
         <Space direction="vertical" align="center">
           {error && <Alert type="error" showIcon message={error} data-testid="import-rollback-error" />}
           <Space>
-            <Link to="/catalog/sku" data-testid="import-goto-list">
-              <Button type="primary">查看商品列表</Button>
+            <Link to={result.to} data-testid="import-goto-list">
+              <Button type="primary">{result.label}</Button>
             </Link>
             <Popconfirm
               title="回滚本次导入？"
-              description="恢复本次导入改动的所有商品；导入后又被修改过的商品会阻止回滚。"
+              description={
+                kind === 'stock'
+                  ? '以一笔反向调整恢复导入前的库存；导入后又有出入库的商品会阻止回滚。'
+                  : '恢复本次导入改动的所有商品；导入后又被修改过的商品会阻止回滚。'
+              }
               okText="回滚"
               okButtonProps={{ danger: true }}
               onConfirm={() => void rollback()}
@@ -613,8 +747,12 @@ function DoneStep({ job, onJob }: { job: ImportJob; onJob: (j: ImportJob) => voi
 
 // ---------------------------------------------------------------------------------------------
 
-/** 导入向导: /imports/new (upload) and /imports/:id (mapping → errors / preview → commit). */
-export default function ImportWizardPage() {
+/**
+ * 导入向导: {base}/new (upload) and {base}/:id (mapping → errors / preview → commit); the kind
+ * comes from the route (/imports: SKUs, /inventory/imports: stock lists).
+ */
+export default function ImportWizardPage({ kind = 'sku' }: { kind?: ImportKind }) {
+  const cfg = KINDS[kind];
   const { id } = useParams();
   const navigate = useNavigate();
   const location = useLocation();
@@ -639,6 +777,11 @@ export default function ImportWizardPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
 
+  // A job of the other kind (a link from elsewhere): show it in its own wizard.
+  useEffect(() => {
+    if (job && job.kind !== kind && (job.kind === 'sku' || job.kind === 'stock')) navigate(`${KINDS[job.kind].base}/${job.id}`, { replace: true });
+  }, [job, kind, navigate]);
+
   // Poll while the server works on the job.
   useEffect(() => {
     if (!job || !BUSY.includes(job.status)) return;
@@ -653,9 +796,9 @@ export default function ImportWizardPage() {
   let step = 0;
   let body: React.ReactNode;
   if (!id) {
-    body = <UploadStep onCreated={(j) => navigate(`/imports/${j.id}`, { replace: true, state: { fresh: true } })} />;
+    body = <UploadStep kind={kind} onCreated={(j) => navigate(`${cfg.base}/${j.id}`, { replace: true, state: { fresh: true } })} />;
   } else if (loadError) {
-    body = <Result status="error" title="无法加载导入任务" subTitle={loadError} extra={<Link to="/imports">返回导入列表</Link>} />;
+    body = <Result status="error" title="无法加载导入任务" subTitle={loadError} extra={<Link to={cfg.base}>返回导入列表</Link>} />;
   } else if (!job) {
     body = (
       <div style={{ padding: 48, textAlign: 'center' }}>
@@ -673,7 +816,7 @@ export default function ImportWizardPage() {
           title={job.status === 'failed' ? '文件无法读取' : '导入任务已取消'}
           subTitle={job.message ?? undefined}
           extra={
-            <Button type="primary" onClick={() => navigate('/imports/new')}>
+            <Button type="primary" onClick={() => navigate(`${cfg.base}/new`)}>
               重新上传
             </Button>
           }
@@ -685,21 +828,21 @@ export default function ImportWizardPage() {
     body = <MappingStep job={job} onJob={setJob} onDone={() => setShowMapping(false)} />;
   } else if (job.status === 'invalid' || job.status === 'ready') {
     step = 2;
-    body = <ResultsStep job={job} onJob={setJob} onMapping={() => setShowMapping(true)} />;
+    body = <ResultsStep kind={kind} job={job} onJob={setJob} onMapping={() => setShowMapping(true)} />;
   } else if (job.status === 'committing' || job.status === 'rolling_back') {
     step = 3;
     body = <JobProgress job={job} title={job.status === 'committing' ? '正在写入…' : '正在回滚…'} />;
   } else {
     step = 3;
-    body = <DoneStep job={job} onJob={setJob} />;
+    body = <DoneStep kind={kind} job={job} onJob={setJob} />;
   }
 
   return (
     <PageContainer
-      title={id ? `导入任务 · ${job?.filename ?? ''}` : '新建商品导入'}
-      onBack={() => navigate('/imports')}
+      title={id ? `导入任务 · ${job?.filename ?? ''}` : `新建${cfg.title}`}
+      onBack={() => navigate(cfg.base)}
       tags={job ? <Tag color={IMPORT_STATUS[job.status]?.color} data-testid="import-status" data-status={job.status}>{IMPORT_STATUS[job.status]?.text ?? job.status}</Tag> : undefined}
-      breadcrumb={{ items: [{ title: <Link to="/imports">商品导入</Link> }, { title: id ? '导入任务' : '新建' }] }}
+      breadcrumb={{ items: [{ title: <Link to={cfg.base}>{cfg.title}</Link> }, { title: id ? '导入任务' : '新建' }] }}
     >
       <Card style={{ marginBottom: 16 }}>
         <Steps current={step} status={job?.status === 'committed' || job?.status === 'rolled_back' ? 'finish' : job?.status === 'failed' ? 'error' : 'process'} items={STEP_TITLES.map((t) => ({ title: t }))} data-testid="import-steps" />

@@ -4,7 +4,7 @@ import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { App, Button, Dropdown, Form, Progress, Select, Space, Tag, Typography } from 'antd';
 import { FileExcelOutlined } from '@ant-design/icons';
 import { errorMessage, fetchAll } from '../../api/client';
-import { BUSY, IMPORT_STATUS, downloadTemplate, listImports, type ImportJob, type ImportStatus } from '../../api/imports';
+import { BUSY, IMPORT_STATUS, downloadTemplate, listImports, type ImportJob, type ImportKind, type ImportStatus } from '../../api/imports';
 import FilterBar from '../../components/FilterBar';
 import { listActions } from '../../components/ListActions';
 import ListTable from '../../components/ListTable';
@@ -13,6 +13,7 @@ import { useActorNames, useStoreOptions } from '../../hooks/useRefData';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { downloadCsv } from '../../utils/csv';
 import { formatDateTime } from '../../utils/format';
+import { KINDS } from './kinds';
 
 const FILTER_KEYS = ['status'] as const;
 
@@ -31,7 +32,7 @@ export function ImportProgress({ job }: { job: ImportJob }) {
   );
 }
 
-export function TemplateButton() {
+export function TemplateButton({ kind = 'sku' }: { kind?: ImportKind }) {
   const { message } = App.useApp();
   return (
     <Dropdown
@@ -40,7 +41,7 @@ export function TemplateButton() {
           { key: 'xlsx', label: 'Excel 模板 (xlsx)' },
           { key: 'csv', label: 'CSV 模板' },
         ],
-        onClick: ({ key }) => void downloadTemplate(key as 'csv' | 'xlsx').catch((err) => message.error(errorMessage(err))),
+        onClick: ({ key }) => void downloadTemplate(key as 'csv' | 'xlsx', kind).catch((err) => message.error(errorMessage(err))),
       }}
     >
       <Button icon={<FileExcelOutlined />} data-testid="import-template">
@@ -50,18 +51,19 @@ export function TemplateButton() {
   );
 }
 
-/** 商品导入: jobs with status and progress; 新建导入 opens the wizard. */
-export default function ImportsPage() {
+/** 商品导入 / 库存导入 (the route's kind): jobs with status and progress; 新建导入 opens the wizard. */
+export default function ImportsPage({ kind = 'sku' }: { kind?: ImportKind }) {
+  const cfg = KINDS[kind];
   const navigate = useNavigate();
   const { message } = App.useApp();
   const { byId } = useStoreOptions();
   const { actorName } = useActorNames();
   const { filters, filterKey, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
   const fetchPage = useCallback(
-    (p: { limit: number; cursor: string | null }, signal: AbortSignal) => listImports({ kind: 'sku', ...filters, limit: p.limit, cursor: p.cursor }, signal),
-    [filters],
+    (p: { limit: number; cursor: string | null }, signal: AbortSignal) => listImports({ kind, ...filters, limit: p.limit, cursor: p.cursor }, signal),
+    [filters, kind],
   );
-  const list = useCursorList<ImportJob>(fetchPage, filterKey, limit);
+  const list = useCursorList<ImportJob>(fetchPage, `${kind}:${filterKey}`, limit);
   const [exporting, setExporting] = useState(false);
   const busy = list.items.some((j) => BUSY.includes(j.status));
 
@@ -78,12 +80,12 @@ export default function ImportsPage() {
       dataIndex: 'filename',
       key: 'filename',
       render: (_, j) => (
-        <Link to={`/imports/${j.id}`} data-testid={`import-link-${j.id}`}>
+        <Link to={`${cfg.base}/${j.id}`} data-testid={`import-link-${j.id}`}>
           {j.filename}
         </Link>
       ),
     },
-    { title: '范围', dataIndex: 'store_id', key: 'store_id', render: (_, j) => (j.store_id ? byId.get(j.store_id)?.name ?? j.store_id : <Tag color="gold">总部</Tag>) },
+    { title: '范围', dataIndex: 'store_id', key: 'store_id', render: (_, j) => (j.store_id ? byId.get(j.store_id)?.name ?? j.store_id : <Tag color="gold">{kind === 'stock' ? '总部（多门店）' : '总部'}</Tag>) },
     { title: '状态', dataIndex: 'status', key: 'status', render: (_, j) => <Tag color={IMPORT_STATUS[j.status]?.color}>{IMPORT_STATUS[j.status]?.text ?? j.status}</Tag> },
     { title: '进度', key: 'progress', render: (_, j) => <ImportProgress job={j} /> },
     {
@@ -92,8 +94,8 @@ export default function ImportsPage() {
       render: (_, j) =>
         j.counts ? (
           <Space size={4} wrap>
-            <Tag color="green">新增 {j.counts.create}</Tag>
-            <Tag color="blue">更新 {j.counts.update}</Tag>
+            {kind === 'sku' && <Tag color="green">新增 {j.counts.create}</Tag>}
+            <Tag color="blue">{kind === 'stock' ? '有差异' : '更新'} {j.counts.update}</Tag>
             <Tag>不变 {j.counts.unchanged}</Tag>
             {j.counts.error > 0 && <Tag color="red">错误 {j.counts.error}</Tag>}
           </Space>
@@ -109,7 +111,7 @@ export default function ImportsPage() {
       key: 'actions',
       fixed: 'right',
       render: (_, j) => (
-        <Button type="link" size="small" onClick={() => navigate(`/imports/${j.id}`)}>
+        <Button type="link" size="small" onClick={() => navigate(`${cfg.base}/${j.id}`)}>
           {j.status === 'ready' ? '继续' : '查看'}
         </Button>
       ),
@@ -117,7 +119,7 @@ export default function ImportsPage() {
   ];
 
   return (
-    <PageContainer title="商品导入" subTitle="上传 CSV / Excel，校验与预览差异后一次性提交，可整体回滚">
+    <PageContainer title={cfg.title} subTitle={cfg.subTitle}>
       <FilterBar values={{ status: filters.status }} onSearch={(v: { status?: string }) => setFilters({ status: v.status })} onReset={() => setFilters({})} testId="import-filter">
         <Form.Item name="status" label="状态">
           <Select allowClear placeholder="全部" options={(Object.keys(IMPORT_STATUS) as ImportStatus[]).map((k) => ({ value: k, label: IMPORT_STATUS[k].text }))} />
@@ -128,18 +130,18 @@ export default function ImportsPage() {
         list={list}
         columns={columns}
         rowKey="id"
-        persistenceKey="ucm.imports.columns"
+        persistenceKey={kind === 'sku' ? 'ucm.imports.columns' : `ucm.imports.${kind}.columns`}
         headerTitle="导入任务"
         pager={{ limit, setLimit }}
         defaultHidden={['committed_at']}
         toolBar={listActions({
           onExport: () => {
             setExporting(true);
-            fetchAll<ImportJob>('/imports', { kind: 'sku', ...filters })
+            fetchAll<ImportJob>('/imports', { kind, ...filters })
               .then((all) =>
                 downloadCsv(
-                  `imports-${Date.now()}.csv`,
-                  ['文件', '状态', '总行数', '新增', '更新', '不变', '错误', '创建人', '创建时间', '提交时间'],
+                  `${cfg.exportName}-${Date.now()}.csv`,
+                  ['文件', '状态', '总行数', '新增', kind === 'stock' ? '有差异' : '更新', '不变', '错误', '创建人', '创建时间', '提交时间'],
                   all.map((j) => [
                     j.filename,
                     IMPORT_STATUS[j.status]?.text ?? j.status,
@@ -158,8 +160,8 @@ export default function ImportsPage() {
               .finally(() => setExporting(false));
           },
           exporting,
-          extra: [<TemplateButton key="template" />],
-          create: { label: '新建导入', testId: 'import-create', onClick: () => navigate('/imports/new') },
+          extra: [<TemplateButton key="template" kind={kind} />],
+          create: { label: '新建导入', testId: 'import-create', onClick: () => navigate(`${cfg.base}/new`) },
         })}
       />
     </PageContainer>
