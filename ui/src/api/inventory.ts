@@ -238,6 +238,19 @@ export const exportStock = (query: Query, format: 'csv' | 'xlsx') =>
   apiDownload('/inventory/stock', `stock-${Date.now()}.${format}`, { query: { ...query, format, cursor: undefined, limit: undefined } });
 export const listLedger = (query: Query, signal?: AbortSignal) => apiFetch<Page<LedgerRow>>('/inventory/ledger', { query, signal }).then(toPage);
 
+/** On hand of one SKU at a store at a past moment, summed from the ledger. */
+export interface StockAsOfRow {
+  sku_id: string;
+  sku_code?: string;
+  sku_name?: string;
+  is_weighed?: boolean;
+  on_hand: Qty;
+}
+
+/** `GET /inventory/stock-as-of?store_id=&at=&sku_id=&limit=&cursor=` (at: ISO 8601 with offset); keyset pages by SKU. */
+export const listStockAsOf = (query: Query, signal?: AbortSignal) =>
+  apiFetch<Page<StockAsOfRow> & { store_id: string; at: string }>('/inventory/stock-as-of', { query, signal }).then(toPage);
+
 // ---- transfers
 
 export const createTransfer = (body: { from_store_id: string; to_store_id: string; lines: MoveLineInput[]; note?: string }, key: string) =>

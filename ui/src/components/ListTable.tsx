@@ -41,6 +41,8 @@ export interface ListTableProps<T> {
   batchActions?: (selected: { keys: React.Key[]; clear: () => void }) => ReactNode;
   /** Tools left of the toolbar buttons (e.g. saved filters). */
   toolBarExtra?: ReactNode;
+  /** Optional: a click anywhere on a row (not on its links, buttons or inputs) calls this. */
+  onRowClick?: (row: T) => void;
 }
 
 /**
@@ -78,6 +80,17 @@ export default function ListTable<T extends object>(p: ListTableProps<T>) {
           ({
             ...(p.rowTestId ? { 'data-testid': p.rowTestId(row) } : {}),
             ...(p.rowAttrs ? p.rowAttrs(row) : {}),
+            ...(p.onRowClick
+              ? {
+                  style: { cursor: 'pointer' },
+                  onClick: (e: React.MouseEvent<HTMLElement>) => {
+                    const t = e.target as HTMLElement;
+                    if (t.closest('a, button, input, label, .ant-checkbox-wrapper, .ant-select, .ant-table-row-expand-icon')) return;
+                    if (window.getSelection()?.toString()) return; // selecting text to copy is not a click
+                    p.onRowClick!(row);
+                  },
+                }
+              : {}),
           }) as HTMLAttributes<HTMLElement>
         }
         footer={

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
-import { App, Form, Input, Select, Tag, Typography } from 'antd';
+import { App, Form, Input, Select, Space, Tag, Typography } from 'antd';
 import { errorMessage } from '../../api/client';
 import { exportStock, listStock, type StockRow } from '../../api/inventory';
 import CategoryTreeSelect from '../../components/CategoryTreeSelect';
@@ -13,11 +13,12 @@ import { useCategories } from '../../hooks/useCatalogRefs';
 import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime } from '../../utils/format';
 import { fmtQty, isNegative, subQty } from './labels';
+import StockAsOfTable, { AsOfPicker } from './StockAsOfTable';
 import { useInventoryStores } from './useInventoryStores';
 import { useStoreList } from './useStoreList';
 
-const FILTER_KEYS = ['store_id', 'category_id', 'q', 'below_threshold'] as const;
-type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
+const FILTER_KEYS = ['store_id', 'category_id', 'q', 'below_threshold', 'at'] as const;
+type Filters = Partial<Record<Exclude<(typeof FILTER_KEYS)[number], 'at'>, string>>;
 
 /** At or below its threshold (the alert rule). */
 const isLow = (r: StockRow) => r.low_stock !== null && r.low_stock !== undefined && !isNegative(subQty(r.low_stock, r.on_hand) ?? '-1');
@@ -34,9 +35,18 @@ export default function StockPage() {
   const navigate = useNavigate();
   const { tree } = useCategories();
   const { options, defaultStoreId } = useInventoryStores();
-  const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
+  const { filters: urlFilters, setFilters: setUrlFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
+  /** 历史时点 (ISO 8601 with offset, kept in the URL): the table shows on hand then instead of now. */
+  const at = urlFilters.at;
+  const filters: Filters = useMemo(() => {
+    const { at: _at, ...rest } = urlFilters;
+    return rest;
+  }, [urlFilters]);
+  const setFilters = (f: Filters) => setUrlFilters({ ...f, at });
+  const setAt = (iso: string | undefined) => setUrlFilters({ ...filters, at: iso });
   const storeId = filters.store_id ?? defaultStoreId ?? undefined;
-  const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
+  // the live list asks nothing while a past moment is shown
+  const query = useMemo(() => ({ ...filters, store_id: at ? undefined : storeId }), [filters, storeId, at]);
   const list = useStoreList<StockRow>(listStock, query, limit, true);
   const [exporting, setExporting] = useState(false);
 
@@ -51,7 +61,9 @@ export default function StockPage() {
     }
   };
 
-  const openLedger = (r: StockRow) => navigate(`/inventory/ledger?store_id=${encodeURIComponent(r.store_id)}&sku_id=${encodeURIComponent(r.sku_id)}`);
+  const openLedgerOf = (store: string, sku: string) => navigate(`/inventory/ledger?store_id=${encodeURIComponent(store)}&sku_id=${encodeURIComponent(sku)}`);
+  const openLedger = (r: StockRow) => openLedgerOf(r.store_id, r.sku_id);
+  const picker = <AsOfPicker key="at" at={at} onChange={setAt} />;
 
   const columns: ProColumns<StockRow>[] = [
     {
@@ -93,8 +105,8 @@ export default function StockPage() {
     setFilters({ store_id: v.store_id, category_id: v.category_id, q: v.q?.trim(), below_threshold: v.below_threshold });
 
   return (
-    <PageContainer title="库存总览" subTitle="点商品查看它的出入库流水">
-      <FilterBar<Filters> values={{ ...filters, store_id: storeId }} onSearch={applyFilters} onReset={() => setFilters({})} testId="stock-filter">
+    <PageContainer title="库存总览" subTitle="点一行查看该商品的出入库流水">
+      <FilterBar<Filters> values={{ ...filters, store_id: storeId }} onSearch={applyFilters} onReset={() => setUrlFilters({})} testId="stock-filter">
         <Form.Item name="store_id" label="门店">
           <Select showSearch optionFilterProp="label" options={options} placeholder="选择门店" data-testid="stock-filter-store" />
         </Form.Item>
@@ -108,20 +120,39 @@ export default function StockPage() {
           <Select allowClear placeholder="全部商品" options={[{ value: 'true', label: '库存偏低的商品' }]} data-testid="stock-filter-low" />
         </Form.Item>
       </FilterBar>
-      <ListTable<StockRow>
-        testId="stock-table"
-        list={list}
-        columns={columns}
-        rowKey="sku_id"
-        persistenceKey="ucm.inventory.stock.columns"
-        headerTitle="库存"
-        pager={{ limit, setLimit }}
-        defaultHidden={['updated_at']}
-        rowTestId={(r) => `stock-row-${r.sku_code}`}
-        rowAttrs={(r) => ({ 'data-on-hand': String(r.on_hand), 'data-in-transit': String(r.in_transit), 'data-ats': String(r.ats), 'data-reserved': String(r.reserved) })}
-        toolBarExtra={<SavedViews<Filters> page="inventory.stock" current={filters} onApply={(s) => applyFilters(s ?? {})} />}
-        toolBar={listActions({ onExport: (f) => void doExport(f), exporting, formats: ['csv', 'xlsx'] })}
-      />
+      {at ? (
+        <StockAsOfTable
+          storeId={storeId}
+          at={at}
+          limit={limit}
+          setLimit={setLimit}
+          ignoredFilters={!!(filters.q || filters.category_id || filters.below_threshold)}
+          onBack={() => setAt(undefined)}
+          onOpenLedger={(sku) => storeId && openLedgerOf(storeId, sku)}
+          picker={picker}
+        />
+      ) : (
+        <ListTable<StockRow>
+          testId="stock-table"
+          list={list}
+          columns={columns}
+          rowKey="sku_id"
+          persistenceKey="ucm.inventory.stock.columns"
+          headerTitle="库存"
+          pager={{ limit, setLimit }}
+          defaultHidden={['updated_at']}
+          rowTestId={(r) => `stock-row-${r.sku_code}`}
+          rowAttrs={(r) => ({ 'data-on-hand': String(r.on_hand), 'data-in-transit': String(r.in_transit), 'data-ats': String(r.ats), 'data-reserved': String(r.reserved) })}
+          onRowClick={openLedger}
+          toolBarExtra={
+            <Space>
+              {picker}
+              <SavedViews<Filters> page="inventory.stock" current={filters} onApply={(s) => applyFilters(s ?? {})} />
+            </Space>
+          }
+          toolBar={listActions({ onExport: (f) => void doExport(f), exporting, formats: ['csv', 'xlsx'] })}
+        />
+      )}
     </PageContainer>
   );
 }
