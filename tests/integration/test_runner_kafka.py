@@ -37,7 +37,30 @@ def test_health_reports_kafka_and_redis(runner: Runner) -> None:
     assert (checks["cache"]["adapter"], checks["cache"]["up"]) == ("redis", True)
 
 
+def _etl_batches(runner: Runner) -> list[dict[str, object]]:
+    return [x for x in runner.log_records() if x.get("msg") == "event batch applied"
+            and x.get("consumer") == "events-etl.to_clickhouse"]
+
+
+def _wait_for_the_demo_backlog(runner: Runner) -> None:
+    """The demo data's events (about a hundred) reach events-etl first, in batches whose log
+    records name only their first 20 ids: wait until they are through (a batch applied, then
+    quiet for longer than the 3 s batch window), so that the upload's event comes in a small
+    batch of its own and its id is in the record."""
+    deadline = time.monotonic() + 60
+    seen, quiet_since = 0, time.monotonic()
+    while time.monotonic() < deadline:
+        n = len(_etl_batches(runner))
+        if n != seen:
+            seen, quiet_since = n, time.monotonic()
+        elif seen and time.monotonic() - quiet_since > 4:
+            return
+        time.sleep(0.2)
+    raise AssertionError("events-etl did not get through the demo events in 60 s")
+
+
 def test_upload_event_travels_through_kafka(runner: Runner, broker: TansuBroker) -> None:
+    _wait_for_the_demo_backlog(runner)
     grant = httpx.post(f"{runner.url}/system/uploads", headers=runner.login(),
                        json={"filename": "价签.csv", "content_type": "text/csv"}).json()
     assert httpx.put(grant["url"], content=b"sku,price\n", headers={"Content-Type": "text/csv"}).status_code == 200
@@ -58,11 +81,10 @@ def test_upload_event_travels_through_kafka(runner: Runner, broker: TansuBroker)
     deadline = time.monotonic() + 30
     applied: list[dict[str, object]] = []
     while time.monotonic() < deadline and not applied:
-        applied = [x for x in runner.log_records() if x.get("msg") == "event batch applied"
-                   and x.get("consumer") == "events-etl.to_clickhouse"
-                   and isinstance(ids := x.get("event_ids"), list) and mine[0].event().id in ids]
+        applied = [x for x in _etl_batches(runner)
+                   if isinstance(ids := x.get("event_ids"), list) and mine[0].event().id in ids]
         time.sleep(0.2)
-    assert applied
+    assert applied, "\n".join(str(x) for x in runner.log_records()[-20:])
     kafka_invocations = [x for x in runner.log_records() if x.get("function") == "events-etl"
                          and x.get("trigger") == "kafka"]
     assert kafka_invocations and all(x.get("status") == 200 for x in kafka_invocations)
