@@ -105,17 +105,31 @@ await runCli('stock_import', () =>
 
         step = 'open 库存/库存导入';
         if (!(await tid('menu-inventory-imports').isVisible())) await tid('menu-inventory').click();
-        await tid('menu-inventory-imports').waitFor({ state: 'visible' });
-        await tid('menu-inventory-imports').click();
+        // The submenu animates open and its items move while it does: a click may land on the
+        // neighbour (another page). Click until the URL is ours, then check it for good.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await tid('menu-inventory-imports').waitFor({ state: 'visible' });
+          await tid('menu-inventory-imports').click();
+          if (await page.waitForURL(/\/inventory\/imports(\?|$)/, { timeout: 5_000 }).then(() => true, () => false)) break;
+        }
         await page.waitForURL(/\/inventory\/imports(\?|$)/);
         await page.locator('.ant-page-header-heading-title', { hasText: '库存导入' }).first().waitFor({ state: 'visible' });
         await listReady('import-table');
         await snap('01-stock-imports');
 
         step = 'download the CSV template of the stock kind';
-        await tid('import-template').hover();
         const csvItem = page.locator('.ant-dropdown:not(.ant-dropdown-hidden) .ant-dropdown-menu-item').filter({ hasText: 'CSV 模板' });
-        await csvItem.waitFor({ state: 'visible' });
+        // the menu opens on hover; if the toolbar moved under the pointer while the list loaded, hover again
+        for (let attempt = 0; ; attempt++) {
+          await tid('import-template').hover();
+          try {
+            await csvItem.waitFor({ state: 'visible', timeout: attempt < 2 ? 5_000 : 30_000 });
+            break;
+          } catch (err) {
+            if (attempt >= 2) throw err;
+            await page.mouse.move(0, 0);
+          }
+        }
         const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), csvItem.click()]);
         const templatePath = join(dir, 'template.csv');
         await download.saveAs(templatePath);

@@ -86,7 +86,8 @@ export default function ListTable<T extends object>(p: ListTableProps<T>) {
                   onClick: (e: React.MouseEvent<HTMLElement>) => {
                     const t = e.target as HTMLElement;
                     if (t.closest('a, button, input, label, .ant-checkbox-wrapper, .ant-select, .ant-table-row-expand-icon')) return;
-                    if (window.getSelection()?.toString()) return; // selecting text to copy is not a click
+                    const sel = window.getSelection();
+                    if (sel && sel.type === 'Range' && sel.anchorNode && e.currentTarget.contains(sel.anchorNode)) return; // selecting text to copy
                     p.onRowClick!(row);
                   },
                 }
