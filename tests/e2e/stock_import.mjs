@@ -202,6 +202,18 @@ await runCli('stock_import', () =>
         await listReady('stock-asof-table');
         const bannerText = squash(await tid('stock-as-of-text').innerText());
         const pastRow = tid(`stock-asof-row-${a.sku_code}`);
+        // keyset pages by SKU: a store with many products may show ours on a later page
+        while (!(await pastRow.count())) {
+          const next = tid('stock-asof-table').getByTestId('pager-next');
+          if (await next.isDisabled()) throw fail(`历史时点 lists no row for ${a.sku_code}`);
+          const firstRow = await page.locator('[data-testid^="stock-asof-row-"]').first().getAttribute('data-testid');
+          await next.click();
+          await page.waitForFunction((before) => {
+            const table = document.querySelector('[data-testid="stock-asof-table"]');
+            const row = table?.querySelector('[data-testid^="stock-asof-row-"]');
+            return table?.getAttribute('data-loading') === 'false' && row && row.getAttribute('data-testid') !== before;
+          }, firstRow);
+        }
         await pastRow.waitFor({ state: 'visible' });
         const past = { on_hand: await pastRow.getAttribute('data-on-hand'), text: squash(await pastRow.innerText()) };
         const atParam = new URL(page.url()).searchParams.get('at');
