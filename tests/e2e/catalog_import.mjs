@@ -9,7 +9,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCall, confirmPopover, ean13, fail, loginAs, runCli, screenshotTo, withPage } from './lib.mjs';
+import { apiCall, confirmPopover, ean13, fail, loginAs, openMenuPage, runCli, screenshotTo, withPage } from './lib.mjs';
 
 const baseURL = process.argv[2];
 if (!baseURL) {
@@ -93,11 +93,7 @@ await runCli('catalog_import', () =>
         );
 
         step = 'open 商品/商品导入 → 新建导入';
-        if (!(await tid('menu-imports').isVisible())) await tid('menu-catalog').click();
-        // The submenu animates open: click once it is shown, and be sure the click navigated.
-        await tid('menu-imports').waitFor({ state: 'visible' });
-        await tid('menu-imports').click();
-        await page.waitForURL(/\/imports(\?|$)/);
+        await openMenuPage(page, 'menu-catalog', 'menu-imports', /\/imports(\?|$)/);
         await tid('import-create').click();
 
         step = 'upload the file with a bad check digit';

@@ -15,7 +15,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { antSelect, apiCall, confirmPopover, ean13, fail, loginAs, runCli, screenshotTo, withPage } from './lib.mjs';
+import { antSelect, apiCall, confirmPopover, ean13, fail, loginAs, openMenuPage, runCli, screenshotTo, withPage } from './lib.mjs';
 
 const baseURL = process.argv[2];
 if (!baseURL) {
@@ -115,10 +115,7 @@ await runCli('inventory', () =>
 
         // ---- 出入库: receive at S001
         step = 'open 出入库 from the menu';
-        if (!(await tid('menu-inventory-move').isVisible())) await tid('menu-inventory').click();
-        await tid('menu-inventory-move').waitFor({ state: 'visible' });
-        await tid('menu-inventory-move').click();
-        await page.waitForURL('**/inventory/move');
+        await openMenuPage(page, 'menu-inventory', 'menu-inventory-move', '**/inventory/move');
         await tid('move-form').waitFor({ state: 'visible' });
         await antSelect(page, tid('move-store'), new RegExp(`^${FROM}\\b`), { search: FROM });
 

@@ -133,6 +133,22 @@ export async function screenshotTo(page, dir, name) {
 // Catalog flows (catalog_import.mjs, catalog_price.mjs).
 
 /** Logs in through the form and waits for the layout (no TOTP, no forced password change). */
+/**
+ * Open a page from the sidebar: expand the module (``menu-<parent>``) if its item is hidden, then
+ * click the item (``menu-<item>``) until the URL matches. The submenu animates open and its
+ * items move while it does, so a click may land on a neighbour (another page) or on nothing.
+ */
+export async function openMenuPage(page, parent, item, url) {
+  const tid = (id) => page.getByTestId(id);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (!(await tid(item).isVisible())) await tid(parent).click();
+    await tid(item).waitFor({ state: 'visible' });
+    await tid(item).click();
+    if (await page.waitForURL(url, { timeout: 5_000 }).then(() => true, () => false)) return;
+  }
+  await page.waitForURL(url);
+}
+
 export async function loginAs(page, user, password) {
   await page.goto('/login', { waitUntil: 'domcontentloaded' });
   await page.getByTestId('login-username').fill(user);

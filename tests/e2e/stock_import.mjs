@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCall, confirmPopover, fail, loginAs, pickDateTime, runCli, screenshotTo, withPage } from './lib.mjs';
+import { apiCall, confirmPopover, fail, loginAs, openMenuPage, pickDateTime, runCli, screenshotTo, withPage } from './lib.mjs';
 
 const baseURL = process.argv[2];
 if (!baseURL) {
@@ -104,15 +104,7 @@ await runCli('stock_import', () =>
         await writeFile(goodFile, csv([[STORE, a.sku_code, counted], [STORE, b.sku_code, b.on_hand]]));
 
         step = 'open 库存/库存导入';
-        if (!(await tid('menu-inventory-imports').isVisible())) await tid('menu-inventory').click();
-        // The submenu animates open and its items move while it does: a click may land on the
-        // neighbour (another page). Click until the URL is ours, then check it for good.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          await tid('menu-inventory-imports').waitFor({ state: 'visible' });
-          await tid('menu-inventory-imports').click();
-          if (await page.waitForURL(/\/inventory\/imports(\?|$)/, { timeout: 5_000 }).then(() => true, () => false)) break;
-        }
-        await page.waitForURL(/\/inventory\/imports(\?|$)/);
+        await openMenuPage(page, 'menu-inventory', 'menu-inventory-imports', /\/inventory\/imports(\?|$)/);
         await page.locator('.ant-page-header-heading-title', { hasText: '库存导入' }).first().waitFor({ state: 'visible' });
         await listReady('import-table');
         await snap('01-stock-imports');
