@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Button, Form, Input, Modal, Select, Tag, Typography } from 'antd';
@@ -9,13 +9,12 @@ import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
 import { useAuth } from '../../auth/AuthContext';
 import { useCategories } from '../../hooks/useCatalogRefs';
-import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime, formatMoney } from '../../utils/format';
 import { STOCKTAKE_STATUS, fmtSigned } from './labels';
 import ProblemAlert from './ProblemAlert';
 import { useIdempotencyKey } from './useIdempotencyKey';
 import { useInventoryStores } from './useInventoryStores';
-import { useStoreList } from './useStoreList';
+import { useDocumentList } from './useStoreList';
 
 const FILTER_KEYS = ['store_id', 'status'] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
@@ -25,12 +24,8 @@ const STATUS_OPTIONS = Object.entries(STOCKTAKE_STATUS).map(([value, s]) => ({ v
 export default function StocktakesPage() {
   const navigate = useNavigate();
   const { options, defaultStoreId, storeName } = useInventoryStores();
-  const { currentStoreId, can } = useAuth();
-  const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
-  // a list over every store in scope unless one is picked (the header's store switcher narrows it)
-  const storeId = filters.store_id ?? (currentStoreId || undefined);
-  const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
-  const list = useStoreList<Stocktake>(listStocktakes, query, limit);
+  const { can } = useAuth();
+  const { filters, setFilters, limit, setLimit, storeId, list } = useDocumentList<Stocktake, (typeof FILTER_KEYS)[number]>(FILTER_KEYS, listStocktakes);
   const [creating, setCreating] = useState(false);
 
   const columns: ProColumns<Stocktake>[] = [

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
 import { Button, Drawer, Form, Input, Select, Space, Tag, Typography } from 'antd';
@@ -8,14 +8,13 @@ import { useAuth } from '../../auth/AuthContext';
 import FilterBar from '../../components/FilterBar';
 import ListTable from '../../components/ListTable';
 import { useAsync } from '../../hooks/useAsync';
-import { useUrlFilters } from '../../hooks/useUrlFilters';
 import { formatDateTime } from '../../utils/format';
 import { TRANSFER_STATUS, fromName, toName } from './labels';
 import ProblemAlert from './ProblemAlert';
 import ScanLines, { toApiLines, type EntryLine } from './ScanLines';
 import { useIdempotencyKey } from './useIdempotencyKey';
 import { useInventoryStores } from './useInventoryStores';
-import { useStoreList } from './useStoreList';
+import { useDocumentList } from './useStoreList';
 
 const FILTER_KEYS = ['store_id', 'direction', 'status'] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
@@ -25,12 +24,8 @@ const STATUS_OPTIONS = Object.entries(TRANSFER_STATUS).map(([value, s]) => ({ va
 export default function TransfersPage() {
   const navigate = useNavigate();
   const { options, defaultStoreId, storeName } = useInventoryStores();
-  const { currentStoreId, can } = useAuth();
-  const { filters, setFilters, limit, setLimit } = useUrlFilters(FILTER_KEYS);
-  // a list over every store in scope unless one is picked (the header's store switcher narrows it)
-  const storeId = filters.store_id ?? (currentStoreId || undefined);
-  const query = useMemo(() => ({ ...filters, store_id: storeId }), [filters, storeId]);
-  const list = useStoreList<Transfer>(listTransfers, query, limit);
+  const { can } = useAuth();
+  const { filters, setFilters, limit, setLimit, storeId, list } = useDocumentList<Transfer, (typeof FILTER_KEYS)[number]>(FILTER_KEYS, listTransfers);
   const [creating, setCreating] = useState(false);
 
   const columns: ProColumns<Transfer>[] = [
