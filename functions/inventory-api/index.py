@@ -118,14 +118,16 @@ def invariant_check(ev: TimerEvent) -> dict[str, int]:
 # --- reservations ---------------------------------------------------------------------------------
 
 
-class ReserveLineIn(In):
+class LineIn(In):
+    """A line of a reservation, transfer or receipt: a positive quantity of one SKU."""
+
     sku_id: str = Field(min_length=1, max_length=64)
-    quantity: str | int = Field(description="预留数量：称重商品可带三位小数，其余为整数；须为正数")
+    quantity: str | int = Field(description="数量：称重商品可带三位小数（\"1.250\"），其余为整数；须为正数")
 
 
 class ReserveIn(In):
     store_id: str = Field(min_length=1, max_length=64)
-    lines: list[ReserveLineIn] = Field(min_length=1, max_length=moves.MAX_LINES)
+    lines: list[LineIn] = Field(min_length=1, max_length=moves.MAX_LINES)
     ref: str | None = Field(default=None, max_length=100, description="来源单据号，例如订单号")
     ttl_s: int | None = Field(default=None, description=f"有效秒数，默认 {reservations_.DEFAULT_TTL_S}，"
                                                         f"最长 {reservations_.MAX_TTL_S}（7 天）")
@@ -179,26 +181,21 @@ DiscrepancyReason = Literal["damaged", "short", "over", "wrong_item", "other"]
 TransferStatus = Literal["created", "shipped", "partially_received", "received", "closed", "cancelled"]
 
 
-class TransferLineIn(In):
-    sku_id: str = Field(min_length=1, max_length=64)
-    quantity: str | int = Field(description="数量：称重商品可带三位小数（\"1.250\"），其余为整数；须为正数")
-
-
 class TransferIn(In):
     from_store_id: str = Field(min_length=1, max_length=64, description="调出门店（须在您的范围内）")
     to_store_id: str = Field(min_length=1, max_length=64, description="调入门店")
-    lines: list[TransferLineIn] = Field(min_length=1, max_length=moves.MAX_LINES)
+    lines: list[LineIn] = Field(min_length=1, max_length=moves.MAX_LINES)
     note: str = Field(default="", max_length=transfers_.MAX_NOTE)
     idempotency_key: str | None = Field(default=None, max_length=200, description="也可放在 Idempotency-Key 头")
 
 
 class ShipIn(In):
     version: int
-    lines: list[TransferLineIn] | None = Field(default=None, max_length=moves.MAX_LINES,
+    lines: list[LineIn] | None = Field(default=None, max_length=moves.MAX_LINES,
                                                description="实发数量（不填则按申请数量全部发出；可少发，不可多发）")
 
 
-class ReceiveLineIn(TransferLineIn):
+class ReceiveLineIn(LineIn):
     discrepancy_reason: DiscrepancyReason | None = Field(default=None, description="差异原因（多收时必填）")
     note: str | None = Field(default=None, max_length=transfers_.MAX_NOTE)
 
@@ -311,10 +308,6 @@ class StocktakeCountsIn(In):
     mode: Literal["set", "add"] = Field(default="set", description="set：覆盖该商品的盘点数；add：累加（扫码）")
 
 
-class StocktakeVersionIn(In):
-    version: int
-
-
 class StocktakeSubmitIn(In):
     version: int
     uncounted_as_zero: bool = Field(default=False, description="未盘点的商品按 0 计")
@@ -411,14 +404,14 @@ def recount_stocktake(stocktake_id: str, body: StocktakeRecountIn,
 
 @app.route("/inventory/stocktakes/{stocktake_id}/approve", methods=["POST"], summary="审核盘点并过账盘盈盘亏",
            tags=["stocktakes"])
-def approve_stocktake(stocktake_id: str, body: StocktakeVersionIn,
+def approve_stocktake(stocktake_id: str, body: VersionIn,
                       who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
     c = container()
     return stocktakes.approve(c.db, c.cache, who, stocktake_id, body.version)
 
 
 @app.route("/inventory/stocktakes/{stocktake_id}/cancel", methods=["POST"], summary="取消盘点单", tags=["stocktakes"])
-def cancel_stocktake(stocktake_id: str, body: StocktakeVersionIn,
+def cancel_stocktake(stocktake_id: str, body: VersionIn,
                      who: Principal = require("inventory.stocktake")) -> dict[str, Any]:
     return stocktakes.cancel(container().db, who, stocktake_id, body.version)
 
