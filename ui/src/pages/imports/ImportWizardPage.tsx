@@ -26,6 +26,7 @@ import {
   Typography,
   Upload,
 } from 'antd';
+import type { TableColumnsType } from 'antd';
 import { DeleteOutlined, DownloadOutlined, InboxOutlined, RollbackOutlined } from '@ant-design/icons';
 import { errorMessage, isApiError } from '../../api/client';
 import { putToPresigned } from '../../api/catalog';
@@ -399,10 +400,10 @@ function ErrorsTable({ job }: { job: ImportJob }) {
   );
 }
 
-function PreviewRows({ job, action, labels }: { job: ImportJob; action: RowAction; labels: Record<string, string> }) {
+/** One action's rows of a job, paged: the table both kinds' previews share; the kind gives the columns. */
+function PreviewRows({ job, action, columns, rowAttrs }: { job: ImportJob; action: RowAction; columns: TableColumnsType<ImportRow>; rowAttrs?: (r: ImportRow) => Record<string, string> }) {
   const [limit, setLimit] = useState(50);
   const list = useRows(job.id, action, limit);
-  const name = (r: ImportRow) => (r.data && typeof r.data.name === 'string' ? r.data.name : '');
   return (
     <>
       {list.error && <Alert type="error" showIcon message={list.error} style={{ marginBottom: 12 }} />}
@@ -413,121 +414,113 @@ function PreviewRows({ job, action, labels }: { job: ImportJob; action: RowActio
         dataSource={list.items}
         pagination={false}
         data-testid={`import-rows-${action}`}
-        onRow={(r) => ({ 'data-testid': `import-row-${action}`, 'data-key': r.key ?? '' } as object)}
-        columns={[
-          { title: '行号', dataIndex: 'row_no', width: 70 },
-          { title: '商品编码', dataIndex: 'key', width: 140, render: (k: string | null) => <Typography.Text strong>{k ?? '—'}</Typography.Text> },
-          { title: '商品名称', key: 'name', width: 200, render: (_: unknown, r: ImportRow) => name(r) || '—' },
-          action === 'update'
-            ? {
-                title: '变更（原值 → 新值）',
-                key: 'diff',
-                render: (_: unknown, r: ImportRow) => (
-                  <Space direction="vertical" size={2} data-testid="import-diff">
-                    {Object.entries(r.diff ?? {}).map(([f, [a, b]]) => (
-                      <span key={f}>
-                        <Typography.Text type="secondary">{labels[f] ?? f}：</Typography.Text>
-                        <Typography.Text delete style={{ background: '#fff1f0', padding: '0 4px' }}>
-                          {show(a)}
-                        </Typography.Text>
-                        {' → '}
-                        <Typography.Text style={{ background: '#f6ffed', padding: '0 4px' }}>{show(b)}</Typography.Text>
-                      </span>
-                    ))}
-                  </Space>
-                ),
-              }
-            : {
-                title: action === 'create' ? '内容' : '说明',
-                key: 'data',
-                render: (_: unknown, r: ImportRow) =>
-                  action === 'create' ? (
-                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                      {dataSummary(r.data)}
-                    </Typography.Text>
-                  ) : (
-                    <Typography.Text type="secondary">与现有数据相同</Typography.Text>
-                  ),
-              },
-        ]}
-        footer={() => (
-          <CursorPager {...pagerProps(list, limit, setLimit)} />
-        )}
+        onRow={(r) => ({ 'data-testid': `import-row-${action}`, 'data-key': r.key ?? '', ...rowAttrs?.(r) } as object)}
+        columns={columns}
+        footer={() => <CursorPager {...pagerProps(list, limit, setLimit)} />}
       />
     </>
   );
 }
 
-/** Stock kind: one row per store × SKU with on hand now → counted and the difference to post. */
-function StockPreviewRows({ job, action }: { job: ImportJob; action: RowAction }) {
-  const [limit, setLimit] = useState(50);
-  const list = useRows(job.id, action, limit);
-  const counted = (r: ImportRow) => (r.data && r.data.quantity !== undefined ? String(r.data.quantity) : null);
-  const pair = (r: ImportRow): [string | null, string | null] => {
-    const d = r.diff?.on_hand;
-    return d ? [show(d[0]), show(d[1])] : [counted(r), counted(r)];
-  };
-  return (
-    <>
-      {list.error && <Alert type="error" showIcon message={list.error} style={{ marginBottom: 12 }} />}
-      <Table<ImportRow>
-        size="small"
-        rowKey="row_no"
-        loading={list.loading}
-        dataSource={list.items}
-        pagination={false}
-        data-testid={`import-rows-${action}`}
-        onRow={(r) => {
-          const [now, next] = pair(r);
-          return { 'data-testid': `import-row-${action}`, 'data-key': r.key ?? '', 'data-now': now ?? '', 'data-counted': next ?? '' } as object;
-        }}
-        columns={[
-          { title: '行号', dataIndex: 'row_no', width: 70 },
-          { title: '门店', key: 'store', width: 100, render: (_: unknown, r: ImportRow) => splitStockKey(r.key).store || '—' },
-          {
-            title: '商品编码 / 条码',
-            key: 'sku',
-            width: 180,
-            render: (_: unknown, r: ImportRow) => <Typography.Text strong>{splitStockKey(r.key).sku || '—'}</Typography.Text>,
-          },
-          {
-            title: '现有库存 → 清点数量',
-            key: 'diff',
-            render: (_: unknown, r: ImportRow) => {
-              const [now, next] = pair(r);
-              if (action !== 'update') return <Typography.Text data-testid="import-diff">{fmtQty(next)}（与现有相同）</Typography.Text>;
-              return (
-                <span data-testid="import-diff">
-                  <Typography.Text style={{ background: '#fff1f0', padding: '0 4px' }}>{fmtQty(now)}</Typography.Text>
-                  {' → '}
-                  <Typography.Text strong style={{ background: '#f6ffed', padding: '0 4px' }}>
-                    {fmtQty(next)}
+/** SKU kind: code and name, then the field diff (update), the content (create) or "the same". */
+function skuColumns(action: RowAction, labels: Record<string, string>): TableColumnsType<ImportRow> {
+  const name = (r: ImportRow) => (r.data && typeof r.data.name === 'string' ? r.data.name : '');
+  return [
+    { title: '行号', dataIndex: 'row_no', width: 70 },
+    { title: '商品编码', dataIndex: 'key', width: 140, render: (k: string | null) => <Typography.Text strong>{k ?? '—'}</Typography.Text> },
+    { title: '商品名称', key: 'name', width: 200, render: (_: unknown, r: ImportRow) => name(r) || '—' },
+    action === 'update'
+      ? {
+          title: '变更（原值 → 新值）',
+          key: 'diff',
+          render: (_: unknown, r: ImportRow) => (
+            <Space direction="vertical" size={2} data-testid="import-diff">
+              {Object.entries(r.diff ?? {}).map(([f, [a, b]]) => (
+                <span key={f}>
+                  <Typography.Text type="secondary">{labels[f] ?? f}：</Typography.Text>
+                  <Typography.Text delete style={{ background: '#fff1f0', padding: '0 4px' }}>
+                    {show(a)}
                   </Typography.Text>
+                  {' → '}
+                  <Typography.Text style={{ background: '#f6ffed', padding: '0 4px' }}>{show(b)}</Typography.Text>
                 </span>
-              );
-            },
-          },
-          {
-            title: '将过账差异',
-            key: 'delta',
-            width: 120,
-            align: 'right' as const,
-            render: (_: unknown, r: ImportRow) => {
-              const [now, next] = pair(r);
-              const d = now !== null && next !== null ? subQty(next, now) : null;
-              if (d === null || isZero(d)) return <Typography.Text type="secondary">0</Typography.Text>;
-              return (
-                <Typography.Text type={isNegative(d) ? 'danger' : 'success'} strong>
-                  {isNegative(d) ? d : `+${d}`}
-                </Typography.Text>
-              );
-            },
-          },
-        ]}
-        footer={() => <CursorPager {...pagerProps(list, limit, setLimit)} />}
-      />
-    </>
-  );
+              ))}
+            </Space>
+          ),
+        }
+      : {
+          title: action === 'create' ? '内容' : '说明',
+          key: 'data',
+          render: (_: unknown, r: ImportRow) =>
+            action === 'create' ? (
+              <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                {dataSummary(r.data)}
+              </Typography.Text>
+            ) : (
+              <Typography.Text type="secondary">与现有数据相同</Typography.Text>
+            ),
+        },
+  ];
+}
+
+/** Stock kind: a row's on hand now and counted (the diff when they differ, else the counted quantity). */
+function stockPair(r: ImportRow): [string | null, string | null] {
+  const d = r.diff?.on_hand;
+  if (d) return [show(d[0]), show(d[1])];
+  const counted = r.data && r.data.quantity !== undefined ? String(r.data.quantity) : null;
+  return [counted, counted];
+}
+
+function stockRowAttrs(r: ImportRow): Record<string, string> {
+  const [now, next] = stockPair(r);
+  return { 'data-now': now ?? '', 'data-counted': next ?? '' };
+}
+
+/** Stock kind: one row per store × SKU with on hand now → counted and the difference to post. */
+function stockColumns(action: RowAction): TableColumnsType<ImportRow> {
+  return [
+    { title: '行号', dataIndex: 'row_no', width: 70 },
+    { title: '门店', key: 'store', width: 100, render: (_: unknown, r: ImportRow) => splitStockKey(r.key).store || '—' },
+    {
+      title: '商品编码 / 条码',
+      key: 'sku',
+      width: 180,
+      render: (_: unknown, r: ImportRow) => <Typography.Text strong>{splitStockKey(r.key).sku || '—'}</Typography.Text>,
+    },
+    {
+      title: '现有库存 → 清点数量',
+      key: 'diff',
+      render: (_: unknown, r: ImportRow) => {
+        const [now, next] = stockPair(r);
+        if (action !== 'update') return <Typography.Text data-testid="import-diff">{fmtQty(next)}（与现有相同）</Typography.Text>;
+        return (
+          <span data-testid="import-diff">
+            <Typography.Text style={{ background: '#fff1f0', padding: '0 4px' }}>{fmtQty(now)}</Typography.Text>
+            {' → '}
+            <Typography.Text strong style={{ background: '#f6ffed', padding: '0 4px' }}>
+              {fmtQty(next)}
+            </Typography.Text>
+          </span>
+        );
+      },
+    },
+    {
+      title: '将过账差异',
+      key: 'delta',
+      width: 120,
+      align: 'right' as const,
+      render: (_: unknown, r: ImportRow) => {
+        const [now, next] = stockPair(r);
+        const d = now !== null && next !== null ? subQty(next, now) : null;
+        if (d === null || isZero(d)) return <Typography.Text type="secondary">0</Typography.Text>;
+        return (
+          <Typography.Text type={isNegative(d) ? 'danger' : 'success'} strong>
+            {isNegative(d) ? d : `+${d}`}
+          </Typography.Text>
+        );
+      },
+    },
+  ];
 }
 
 function ResultsStep({ kind, job, onJob, onMapping }: { kind: ImportKind; job: ImportJob; onJob: (j: ImportJob) => void; onMapping: () => void }) {
@@ -645,9 +638,9 @@ function ResultsStep({ kind, job, onJob, onMapping }: { kind: ImportKind; job: I
             counts[a] === 0 ? (
               <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="无" />
             ) : kind === 'stock' ? (
-              <StockPreviewRows job={job} action={a} />
+              <PreviewRows job={job} action={a} columns={stockColumns(a)} rowAttrs={stockRowAttrs} />
             ) : (
-              <PreviewRows job={job} action={a} labels={labels} />
+              <PreviewRows job={job} action={a} columns={skuColumns(a, labels)} />
             ),
         }))}
       />
