@@ -16,7 +16,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from ucm import context, idempotency, pagination, tabular, topics
-from ucm.catalog import barcodes, prices, sku_not_found, sql
+from ucm.catalog import barcodes, prices, scans, sku_not_found, sql
 from ucm.catalog.rules import (
     STATUS_LABELS,
     STATUSES,
@@ -40,7 +40,6 @@ from ucm.ports import Cache, ObjectStore
 from ucm.times import json_value, utcnow
 
 CACHE_TTL_S = 300.0
-SCALE = barcodes.ScaleFormat()  # 22 + PLU(5) + grams(5) + check: the common Chinese scale label
 EXPORT_MAX_ROWS = 100_000
 _MASTER_FIELDS = ("code", "name", "short_name", "brand_id", "category_id", "unit", "is_weighed", "plu", "tax_rate",
                   "origin", "shelf_life_days", "status", "attributes", "packs", "barcodes")
@@ -305,28 +304,16 @@ def get_sku(db: Database, cache: Cache | None, objects: ObjectStore | None, sku_
 def resolve_barcode(db: Database, objects: ObjectStore | None, raw: str) -> dict[str, Any]:
     """A scanned code → the SKU, the pack level and the quantity it stands for. Scale labels
     (22 + PLU + grams) give the weighed SKU and the weight in kg."""
-    try:
-        label = barcodes.parse_scale_label(raw, SCALE)
-        code = barcodes.parse(raw).code if label is None else None
-    except barcodes.BarcodeError as exc:
-        raise bad_request(exc.code, exc.message) from None
     with db.transaction() as uow:
-        if label is not None:
-            hit = uow.one(sql.SKU_BY_PLU, (label.plu,))
-            sku_id = hit["id"] if hit else None
-            pack_name, quantity, label_price = None, label.weight_kg, label.price
-        else:
-            found = uow.one(sql.RESOLVE_BARCODE, (code,))
-            sku_id = found["sku_id"] if found else None
-            pack_name = found["pack_name"] if found else None
-            quantity = Decimal(found["quantity"]) if found else None
-            label_price = None
-        details = _details(uow, objects, [sku_id]) if sku_id else []
-    if not details:
+        hit = scans.resolve(uow, [raw])[raw]
+        if isinstance(hit, Problem) and hit.status == 400:
+            raise hit
+        details = _details(uow, objects, [hit.sku_id]) if isinstance(hit, scans.Scan) else []
+    if not details or not isinstance(hit, scans.Scan):
         raise not_found("catalog.barcode.not_found", "没有找到这个条码对应的商品")
-    return {"sku": details[0], "pack_name": pack_name,
-            "quantity": _norm_decimal(quantity) if quantity is not None else "1",
-            "label_price": str(label_price) if label_price is not None else None}
+    return {"sku": details[0], "pack_name": hit.pack_name,
+            "quantity": _norm_decimal(hit.per) if hit.per is not None else "1",
+            "label_price": str(hit.label_price) if hit.label_price is not None else None}
 
 
 def _category_path(uow: UnitOfWork, category_id: str | None) -> str | None:

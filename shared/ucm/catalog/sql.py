@@ -121,7 +121,6 @@ limit %(limit)s
 CATEGORY_EXISTS: LiteralString = "select 1 from category where id = %s"
 BRAND_EXISTS: LiteralString = "select 1 from brand where id = %s"
 SKU_HEAD: LiteralString = "select id, code, store_id, version from sku where id = %s"
-SKU_BY_PLU: LiteralString = "select id from sku where plu = %s"
 INSERT_SKU: LiteralString = """
 insert into sku (code, store_id, name, short_name, brand_id, category_id, unit, is_weighed, plu, tax_rate,
                  origin, shelf_life_days, status, attributes)
@@ -154,11 +153,14 @@ on conflict do nothing returning code
 """
 # Who holds a barcode, whatever the caller's scope (for the error message only).
 BARCODE_OWNER: LiteralString = "select s.code, s.name from barcode b join sku s on s.id = b.sku_id where b.code = %s"
-RESOLVE_BARCODE: LiteralString = """
-select b.sku_id, p.name as pack_name, coalesce(p.quantity, 1) as quantity
+# Scanned codes (``scans.resolve``): product and pack barcodes (a pack stands for its quantity of
+# base units), and the PLUs of scale labels (the label carries the weight or the price).
+SCANNED_BARCODES: LiteralString = """
+select b.code, b.sku_id, p.name as pack_name, coalesce(p.quantity, 1) as per
 from barcode b left join sku_pack p on p.id = b.pack_id
-where b.code = %s
+where b.code = any(%(codes)s::text[])
 """
+SCANNED_PLUS: LiteralString = "select plu, id as sku_id from sku where plu = any(%(plus)s::text[])"
 
 # --- prices -------------------------------------------------------------------------------------
 

@@ -197,15 +197,6 @@ order by s.code
 limit %(limit)s
 """
 
-# Scanned codes: product and pack barcodes (a pack stands for its quantity of base units), and
-# the PLUs of scale labels (the label carries the weight).
-BARCODES: LiteralString = """
-select b.code, b.sku_id, coalesce(p.quantity, 1) as per
-from barcode b left join sku_pack p on p.id = b.pack_id
-where b.code = any(%(codes)s::text[])
-"""
-PLUS: LiteralString = "select plu, id as sku_id from sku where plu = any(%(plus)s::text[])"
-
 BUMP: LiteralString = """
 update stocktake set version = version + 1, updated_at = now() where id = %s returning version
 """

@@ -27,8 +27,7 @@ from typing import Any
 import psycopg
 
 from ucm import context, idempotency, pagination, topics
-from ucm.catalog import barcodes, prices
-from ucm.catalog.skus import SCALE
+from ucm.catalog import prices, scans
 from ucm.db import Database, UnitOfWork
 from ucm.errors import FieldError, Problem, bad_request, conflict, not_found
 from ucm.identity.principal import Principal
@@ -367,34 +366,17 @@ class Scan:
 
 
 def resolve_codes(uow: UnitOfWork, raws: Sequence[str]) -> dict[str, Scan | Problem]:
-    """Scanned codes → SKU and quantity per scan, set-wise (the catalog's barcode rules: pack
-    barcodes stand for the pack's quantity, scale labels for their weight). A Problem per code
-    that is malformed or unknown."""
+    """Scanned codes → SKU and quantity per scan, by the catalog's barcode rules
+    (``catalog.scans``). A price label carries no weight, so it cannot count anything."""
     out: dict[str, Scan | Problem] = {}
-    plain: dict[str, list[str]] = {}
-    labels: dict[str, list[tuple[str, Decimal]]] = {}
-    for raw in set(raws):
-        try:
-            label = barcodes.parse_scale_label(raw, SCALE)
-            if label is None:
-                plain.setdefault(barcodes.parse(raw).code, []).append(raw)
-            elif label.weight_kg is None:
-                out[raw] = bad_request("inventory.stocktake.price_label",
-                                       f"条码 {raw} 是计价标签，不含重量，不能用于盘点")
-            else:
-                labels.setdefault(label.plu, []).append((raw, label.weight_kg))
-        except barcodes.BarcodeError as exc:
-            out[raw] = bad_request(exc.code, exc.message)
-    if plain:
-        for r in uow.all(sql.BARCODES, {"codes": list(plain)}):
-            for raw in plain.pop(r["code"]):
-                out[raw] = Scan(r["sku_id"], Decimal(r["per"]))
-    if labels:
-        for r in uow.all(sql.PLUS, {"plus": list(labels)}):
-            for raw, kg in labels.pop(r["plu"]):
-                out[raw] = Scan(r["sku_id"], kg)
-    for raw in [*(x for v in plain.values() for x in v), *(x for v in labels.values() for x, _ in v)]:
-        out[raw] = Problem(422, "catalog.barcode.not_found", f"没有找到条码 {raw} 对应的商品")
+    for raw, hit in scans.resolve(uow, raws).items():
+        if scans.is_price_label(raw):
+            out[raw] = bad_request("inventory.stocktake.price_label", f"条码 {raw} 是计价标签，不含重量，不能用于盘点")
+        elif isinstance(hit, Problem):
+            out[raw] = hit
+        else:
+            assert hit.per is not None  # only price labels come without a quantity
+            out[raw] = Scan(hit.sku_id, hit.per)
     return out
 
 
