@@ -15,9 +15,6 @@ order by c.path
 """
 # Depth-first order by names rather than ids: sort each level by (sort, name).
 GET_CATEGORY: LiteralString = "select id, code, name, parent_id, path, depth, sort, version from category where id = %s"
-FIND_CATEGORY: LiteralString = """
-select id, path from category where id = %(key)s or code = %(key)s
-"""
 INSERT_CATEGORY: LiteralString = """
 with new as (select gen_random_uuid()::text as id)
 insert into category (id, code, name, parent_id, path, depth, sort)
@@ -63,7 +60,6 @@ order by b.code
 limit %(limit)s
 """
 GET_BRAND: LiteralString = "select id, code, name, version from brand where id = %s"
-FIND_BRAND: LiteralString = "select id from brand where id = %(key)s or code = %(key)s or lower(name) = lower(%(key)s)"
 INSERT_BRAND: LiteralString = """
 insert into brand (code, name) values (%s, %s) on conflict do nothing returning id, code, name, version
 """
